@@ -1,0 +1,57 @@
+#!/bin/sh
+# Set everything up and run the whole test suite:
+#   1. gcc, -Werror, ASan + UBSan: make check (unit and end-to-end tests);
+#   2. clang, libFuzzer + ASan + UBSan: a bounded run of every fuzz target;
+#   3. make distcheck.
+# Exits non-zero on the first failure.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc)
+
+sh scripts/deps.sh
+[ -x configure ] || ./bootstrap
+
+step() { printf '\n=== %s\n' "$*"; }
+
+fail_logs() {
+	find "$1" -name '*.log' -path '*tests*' ! -name 'config.log' \
+	    -newer "$1/Makefile" -exec grep -l -E '^(FAIL|ERROR)' {} + \
+	    2>/dev/null | while read -r f; do
+		printf '\n--- %s\n' "$f"
+		tail -n 60 "$f"
+	done
+}
+
+step "build and check (gcc, werror, sanitizers)"
+rm -rf build/check
+mkdir -p build/check
+(cd build/check && ../../configure --enable-werror --enable-sanitizers \
+    CFLAGS="-g -O1" >config.out 2>&1) || { cat build/check/config.log; exit 1; }
+make -C build/check -j"$jobs" >build/check/make.out 2>&1 ||
+    { tail -n 50 build/check/make.out; exit 1; }
+if ! make -C build/check -j"$jobs" check; then
+	fail_logs build/check
+	exit 1
+fi
+
+step "fuzz smoke (clang, libFuzzer, sanitizers)"
+rm -rf build/fuzz
+mkdir -p build/fuzz
+(cd build/fuzz && ../../configure CC=clang --enable-fuzzing \
+    --enable-sanitizers --enable-werror CFLAGS="-g -O1" >config.out 2>&1) ||
+    { cat build/fuzz/config.log; exit 1; }
+make -C build/fuzz -j"$jobs" >build/fuzz/make.out 2>&1 ||
+    { tail -n 50 build/fuzz/make.out; exit 1; }
+sh tests/fuzz/smoke.sh build/fuzz/tests
+
+step "distcheck"
+rm -rf build/dist
+mkdir -p build/dist
+(cd build/dist && ../../configure >config.out 2>&1)
+make -C build/dist -j"$jobs" distcheck >build/dist/distcheck.out 2>&1 ||
+    { tail -n 80 build/dist/distcheck.out; exit 1; }
+tail -n 4 build/dist/distcheck.out
+
+step "all tests passed"

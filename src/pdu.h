@@ -1,0 +1,1 @@
+/* pdu.h: placeholder until the codec lands. */
