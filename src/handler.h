@@ -1,0 +1,69 @@
+/*
+ * handler.h: the service user that is a handler executable.  After the
+ * A-ASSOCIATE-RQ is routed to an `ae` entry, the worker forks and execs
+ * that entry's handler with two pipes on fds 3 (to it) and 4 (from it)
+ * and speaks the handler protocol (hipc.h, doc/handler-protocol.md).
+ * Frames to the handler go through a bounded queue; while it is full the
+ * worker stops reading the peer, so a slow handler slows the peer and
+ * never grows the worker.
+ */
+#ifndef DUL_HANDLER_H
+#define DUL_HANDLER_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hipc.h"
+#include "worker.h"
+
+struct dul_conf;
+struct conf_ae;
+
+#define HANDLER_LINE_MAX	4096	/* one logged line of its output */
+
+struct handler_out {
+	int		 fd;
+	const char	*name;		/* "stdout" or "stderr" */
+	char		 line[HANDLER_LINE_MAX];
+	size_t		 len;
+};
+
+struct handler {
+	const struct dul_conf	*conf;
+	const struct conf_ae	*ae;
+	pid_t			 pid;
+	int			 to_h;		/* our end of fd 3 */
+	int			 from_h;	/* our end of fd 4 */
+	struct handler_out	 out[2];
+
+	uint8_t			*oq;		/* frames for the handler */
+	size_t			 oq_len, oq_off, oq_cap;
+	uint64_t		 oq_stall;	/* no progress deadline */
+	int			 closing;	/* send EOF once oq is empty */
+
+	uint8_t			 ihdr[HIPC_HDR_LEN];
+	size_t			 ihdr_got;
+	struct hipc_hdr		 ih;
+	uint8_t			*ibody;
+	size_t			 ibody_got, ibody_cap;
+	int			 iskip;		/* skipping an extension */
+	void			*arena;
+	size_t			 arena_cap;
+	int			 held;		/* a frame is lent to the worker */
+
+	uint32_t		 max_w2h, max_h2w;
+	int			 hello_ok;
+	int			 want_rsp;	/* ASSOC_RSP awaited */
+	int			 failed;
+	int			 status;	/* wait status, once reaped */
+};
+
+extern const struct su_ops handler_su_ops;
+
+void	 handler_init(struct handler *, const struct dul_conf *);
+int	 handler_policy_route(void *, struct worker *,
+	    const struct pdu_assoc *, struct worker_neg *, struct fsm_rj *);
+
+#endif /* DUL_HANDLER_H */

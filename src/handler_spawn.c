@@ -1,0 +1,278 @@
+/*
+ * handler_spawn.c: start a handler process and take it down again
+ * (design 8.1 and 8.7): fds 3 and 4, a cleared environment, its own
+ * process group, default signals, and EOF, SIGTERM, SIGKILL on deadlines.
+ */
+
+#include "compat.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "handler.h"
+#include "handler_int.h"
+#include "io.h"
+#include "log.h"
+#include "worker.h"
+
+#define ENV_MAX		64
+
+static int	env_add(char **, size_t *, const char *, const char *);
+static __dead void spawn_child(struct handler *, char **, char **, int[6]);
+
+/* Append NAME=value to an environment array. */
+static int
+env_add(char **env, size_t *n, const char *name, const char *value)
+{
+	if (*n + 1 >= ENV_MAX)
+		return (-1);
+	if (asprintf(&env[*n], "%s=%s", name, value) == -1)
+		return (-1);
+	(*n)++;
+	env[*n] = NULL;
+	return (0);
+}
+
+/*
+ * In the child: put the pipes on fds 0 to 5, reset what a process
+ * inherits, and exec.  fds[] holds, in order, /dev/null, the log pipes
+ * for stdout and stderr, fd 3, fd 4 and the exec status pipe.
+ */
+static __dead void
+spawn_child(struct handler *h, char **argv, char **envp, int fds[6])
+{
+	sigset_t	 none;
+	int		 i, hi[6], err;
+
+	/* Move everything high first: a pipe may already sit on 3 or 4. */
+	for (i = 0; i < 6; i++)
+		if ((hi[i] = fcntl(fds[i], F_DUPFD, 20)) == -1)
+			goto fail;
+	for (i = 0; i < 6; i++)
+		if (dup2(hi[i], i) == -1)
+			goto fail;
+	if (fcntl(5, F_SETFD, FD_CLOEXEC) == -1)
+		goto fail;
+	closefrom(6);
+	for (i = 1; i < NSIG; i++)
+		signal(i, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+#if defined(HAVE_SYS_PRCTL_H) && defined(PR_SET_PDEATHSIG)
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+	umask(h->ae->umask);
+	if (chdir(h->ae->workdir != NULL ? h->ae->workdir : "/") == -1)
+		goto fail;
+	execve(h->ae->handler, argv, envp);
+fail:
+	err = errno;
+	(void)!write(5, &err, sizeof(err));
+	_exit(127);
+}
+
+/*
+ * Start the routed entry's handler.  Returns -1, having logged why, when
+ * it cannot be started or executed.
+ */
+int
+handler_spawn(struct handler *h, struct worker *w)
+{
+	char		*argv[64], *envp[ENV_MAX], *path = NULL;
+	char		 num[32];
+	size_t		 i, ne = 0, na = 0;
+	int		 tp[2] = { -1, -1 }, fp[2] = { -1, -1 };
+	int		 op[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	int		 sp[2] = { -1, -1 }, null = -1, fds[6], err, ret = -1;
+	ssize_t		 n;
+
+	envp[0] = NULL;
+	if ((path = strdup(h->ae->handler)) == NULL)
+		goto done;
+	argv[na++] = basename(path);
+	for (i = 0; i < h->ae->nargs && na < nitems(argv) - 1; i++)
+		argv[na++] = h->ae->args[i];
+	argv[na] = NULL;
+
+	snprintf(num, sizeof(num), "%d", HIPC_VERSION);
+	if (env_add(envp, &ne, "PATH", "/usr/local/bin:/usr/bin:/bin") ||
+	    env_add(envp, &ne, "DUL_PROTOCOL", num) ||
+	    env_add(envp, &ne, "DUL_FD_IN", "3") ||
+	    env_add(envp, &ne, "DUL_FD_OUT", "4") ||
+	    env_add(envp, &ne, "DUL_ASSOC_ID", w->id) ||
+	    env_add(envp, &ne, "DUL_SERVER_SOFTWARE",
+	    PACKAGE_NAME "/" PACKAGE_VERSION) ||
+	    env_add(envp, &ne, "DUL_AE_CONFIG", h->ae->title) ||
+	    env_add(envp, &ne, "DUL_CALLED_AE", w->neg.called) ||
+	    env_add(envp, &ne, "DUL_CALLING_AE", w->neg.calling) ||
+	    env_add(envp, &ne, "DUL_TLS", "0") ||
+	    env_add(envp, &ne, "DUL_PROXIED", "0") ||
+	    env_add(envp, &ne, "PROTO", "TCP") ||
+	    env_add(envp, &ne, "TCPREMOTEIP", w->peer.ip) ||
+	    env_add(envp, &ne, "TCPREMOTEPORT", w->peer.port) ||
+	    env_add(envp, &ne, "TCPLOCALIP", w->peer.local_ip) ||
+	    env_add(envp, &ne, "TCPLOCALPORT", w->peer.local_port))
+		goto done;
+	if (handler_env_impl(w, envp, &ne) == -1)
+		goto done;
+	for (i = 0; i < h->ae->nenv && ne + 1 < ENV_MAX; i++) {
+		if ((envp[ne] = strdup(h->ae->env[i])) == NULL)
+			goto done;
+		envp[++ne] = NULL;
+	}
+
+	if (pipe2(tp, O_CLOEXEC) == -1 || pipe2(fp, O_CLOEXEC) == -1 ||
+	    pipe2(op, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1 ||
+	    pipe2(sp, O_CLOEXEC) == -1 ||
+	    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
+		log_warn("handler pipes");
+		goto done;
+	}
+	fds[0] = null;
+	fds[1] = op[1];
+	fds[2] = ep[1];
+	fds[3] = tp[0];
+	fds[4] = fp[1];
+	fds[5] = sp[1];
+	switch (h->pid = fork()) {
+	case -1:
+		log_warn("fork handler");
+		goto done;
+	case 0:
+		spawn_child(h, argv, envp, fds);
+	}
+	setpgid(h->pid, h->pid);	/* either side may win the race */
+	close(sp[1]);
+	sp[1] = -1;
+	n = read(sp[0], &err, sizeof(err));
+	if (n == (ssize_t)sizeof(err)) {
+		errno = err;
+		log_warn("handler %s cannot be executed", h->ae->handler);
+		worker_fail(w, "handler cannot be executed: %s",
+		    strerror(err));
+		waitpid(h->pid, &h->status, 0);
+		h->pid = -1;
+		goto done;
+	}
+	h->to_h = tp[1];
+	tp[1] = -1;
+	h->from_h = fp[0];
+	fp[0] = -1;
+	h->out[0].fd = op[0];
+	op[0] = -1;
+	h->out[1].fd = ep[0];
+	ep[0] = -1;
+	io_set_nonblock(h->to_h);
+	io_set_nonblock(h->from_h);
+	io_set_nonblock(h->out[0].fd);
+	io_set_nonblock(h->out[1].fd);
+	log_debug("handler %s started, pid %ld", h->ae->handler,
+	    (long)h->pid);
+	ret = 0;
+done:
+	for (i = 0; i < 2; i++) {
+		if (tp[i] != -1)
+			close(tp[i]);
+		if (fp[i] != -1)
+			close(fp[i]);
+		if (op[i] != -1)
+			close(op[i]);
+		if (ep[i] != -1)
+			close(ep[i]);
+		if (sp[i] != -1)
+			close(sp[i]);
+	}
+	if (null != -1)
+		close(null);
+	for (i = 0; i < ne; i++)
+		free(envp[i]);
+	free(path);
+	return (ret);
+}
+
+/* Wait until the handler exits or the deadline passes; 1 if reaped. */
+static int
+handler_wait(struct handler *h, uint64_t deadline)
+{
+	struct pollfd	 pfd[2];
+	int		 n, i;
+	pid_t		 r;
+
+	for (;;) {
+		r = waitpid(h->pid, &h->status, WNOHANG);
+		if (r == h->pid || (r == -1 && errno == ECHILD))
+			return (1);
+		if (io_now() >= deadline)
+			return (0);
+		/* Keep draining its output so it cannot block on it. */
+		for (n = 0, i = 0; i < 2; i++) {
+			if (h->out[i].fd == -1)
+				continue;
+			pfd[n].fd = h->out[i].fd;
+			pfd[n].events = POLLIN;
+			n++;
+		}
+		if (n == 0 || poll(pfd, n, 20) >= 0)
+			handler_drain_output(h);
+		if (n == 0)
+			usleep(10000);
+	}
+}
+
+/*
+ * End the handler: EOF on fd 3, then SIGTERM to its process group after
+ * timeouts.handler_exit, SIGKILL 2 s later; always reaped.  Returns its
+ * exit status, or 128 + the signal that ended it.
+ */
+int
+handler_stop(struct handler *h)
+{
+	uint64_t	 exit_ms = h->ae->timeouts.handler_exit;
+
+	if (h->to_h != -1) {
+		close(h->to_h);
+		h->to_h = -1;
+	}
+	if (h->pid > 0 && !handler_wait(h, io_now() + exit_ms)) {
+		log_warnx("handler pid %ld still running %llu ms after the "
+		    "association; terminating it", (long)h->pid,
+		    (unsigned long long)exit_ms);
+		kill(-h->pid, SIGTERM);
+		if (!handler_wait(h, io_now() + 2000)) {
+			kill(-h->pid, SIGKILL);
+			handler_wait(h, io_now() + 5000);
+		}
+	}
+	handler_drain_output(h);
+	handler_flush_lines(h);
+	if (h->pid > 0) {
+		h->pid = -1;
+		if (WIFEXITED(h->status)) {
+			if (WEXITSTATUS(h->status) != 0)
+				log_warnx("handler exited with status %d",
+				    WEXITSTATUS(h->status));
+			return (WEXITSTATUS(h->status));
+		}
+		if (WIFSIGNALED(h->status)) {
+			log_warnx("handler killed by signal %d",
+			    WTERMSIG(h->status));
+			return (128 + WTERMSIG(h->status));
+		}
+	}
+	return (0);
+}

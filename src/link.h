@@ -1,0 +1,50 @@
+/*
+ * link.h: the network side of one association.  Reads PDUs from a
+ * non-blocking socket in two steps (the 6-byte header, checked before the
+ * body is sized or read; then exactly the body) and writes each PDU with
+ * one writev() before a deadline.
+ */
+#ifndef DUL_LINK_H
+#define DUL_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pdu.h"
+
+/* link_read() results. */
+#define LINK_PDU	 1	/* a whole PDU is in hdr/body */
+#define LINK_AGAIN	 0	/* need more bytes; poll for input */
+#define LINK_EOF	-1	/* the peer closed (or reset) */
+#define LINK_BADHDR	-2	/* the header check failed: see err */
+#define LINK_ERR	-3	/* read error other than a reset: errno */
+
+struct link {
+	int		 fd;
+	uint8_t		 hdr[PDU_HDR_LEN];
+	size_t		 hdr_got;
+	struct pdu_hdr	 h;
+	uint8_t		*body;
+	size_t		 body_cap;
+	size_t		 body_got;
+	int		 err;		/* PDU_ERR_* of the last LINK_BADHDR */
+	uint64_t	 pdu_started;	/* when the first byte of a PDU came */
+
+	uint64_t	 pdus_in, pdus_out;
+	uint64_t	 bytes_in, bytes_out;
+};
+
+void	 link_init(struct link *, int fd);
+void	 link_free(struct link *);
+int	 link_read(struct link *, const struct pdu_limits *, enum pdu_phase);
+int	 link_in_pdu(const struct link *);
+void	 link_next(struct link *);
+ssize_t	 link_drain(struct link *);
+int	 link_send(struct link *, const void *, size_t, uint64_t deadline);
+int	 link_send_pdvs(struct link *, const uint8_t *, size_t,
+	    uint32_t maxpdu, uint64_t deadline);
+int	 link_send_pdv(struct link *, uint8_t pcid, uint8_t mch,
+	    const uint8_t *, size_t, uint32_t maxpdu, uint64_t deadline);
+uint32_t link_max_fragment(uint32_t maxpdu);
+
+#endif /* DUL_LINK_H */
