@@ -9,7 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#define LOG_TAG_MAX	128
+#define LOG_TAG_MAX	256
 
 void	log_init(int foreground, int facility);
 void	log_procinit(const char *);
