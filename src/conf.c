@@ -499,7 +499,7 @@ static int
 conf_parse_version(struct conf_ctx *ctx, const config_setting_t *m, void *t)
 {
 	struct dul_conf	*c = t;
-	long long	 v;
+	long long	 v = 0;
 
 	if (conf_get_int(ctx, m, &v) == -1)
 		return (-1);
@@ -695,7 +695,7 @@ static int
 conf_parse_umask(struct conf_ctx *ctx, const config_setting_t *m, void *t)
 {
 	struct conf_ae	*ae = t;
-	const char	*s;
+	const char	*s = NULL;
 	size_t		 len;
 
 	if (config_setting_type(m) == CONFIG_TYPE_INT ||
@@ -719,7 +719,7 @@ conf_parse_calling_ae(struct conf_ctx *ctx, const config_setting_t *m,
     void *t)
 {
 	struct conf_ae	*ae = t;
-	const char	*s;
+	const char	*s = NULL;
 	size_t		 i, j, len;
 
 	if (conf_strings(ctx, m, &ae->calling_ae, &ae->ncalling_ae) == -1)
@@ -804,7 +804,7 @@ conf_uidref(struct conf_ctx *ctx, const config_setting_t *m,
     struct conf_uidref *r, const struct conf_set *sets, size_t nsets,
     const char *group)
 {
-	const char	*s, *why, *near, *cand[64];
+	const char	*s = NULL, *why, *near, *cand[64];
 	size_t		 i;
 
 	if (conf_get_string(ctx, m, &s) == -1)

@@ -278,9 +278,9 @@ conf_apply(struct conf_ctx *ctx, const struct conf_key *k,
     const config_setting_t *m, void *target)
 {
 	void		*p = (char *)target + k->off;
-	const char	*s;
-	long long	 v;
-	int		 e;
+	const char	*s = NULL;
+	long long	 v = 0;
+	int		 e = 0;
 
 	switch (k->kind) {
 	case CK_INT:
@@ -363,7 +363,7 @@ conf_get_enum(struct conf_ctx *ctx, const config_setting_t *m,
     const struct conf_name *names, int *value)
 {
 	const struct conf_name	*n;
-	const char		*s;
+	const char		*s = NULL;
 	char			 list[256];
 
 	if (conf_get_string(ctx, m, &s) == -1)
@@ -500,7 +500,7 @@ conf_cidrs(struct conf_ctx *ctx, const config_setting_t *m,
     struct conf_cidr **out, size_t *n)
 {
 	const config_setting_t	*e;
-	const char		*s, *why;
+	const char		*s = NULL, *why = NULL;
 	int			 i, len;
 
 	if (!config_setting_is_array(m) && !config_setting_is_list(m))
