@@ -850,13 +850,18 @@ fsm_aa6(struct fsm *fsm, const struct fsm_evarg *arg, enum fsm_state next)
 
 /*
  * AA-7: answer a PDU that arrives after the association ended with
- * A-ABORT (Table 9-9); unexpected-PDU (2, 2), ARTIM left as it is.
+ * A-ABORT (Table 9-9), ARTIM left as it is.  The reason is chosen as in
+ * AA-8: unexpected-PDU for a second A-ASSOCIATE-RQ, the classifier's for
+ * an invalid PDU (design decision 6).
  */
 static enum fsm_state
 fsm_aa7(struct fsm *fsm, const struct fsm_evarg *arg, enum fsm_state next)
 {
-	(void)arg;
-	fsm_send_abort(fsm, FSM_ABORT_PROVIDER, FSM_REASON_UNEXPECTED);
+	uint8_t	 reason = FSM_REASON_UNEXPECTED;
+
+	if (fsm->event == EVT19_INVALID_PDU)
+		reason = arg->abort_reason;
+	fsm_send_abort(fsm, FSM_ABORT_PROVIDER, reason);
 	return (next);
 }
 

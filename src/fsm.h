@@ -56,10 +56,11 @@
  * drains until the peer closes or ARTIM expires.
  *
  * A-ABORT codes (source, reason).  AA-1 sends (0, 0) as PS3.8 says, or
- * what Evt15's argument asks for.  AA-7 sends (2, 2).  AA-8 sends (2, 2)
- * for a valid PDU out of sequence (Evt3, 4, 6, 10, 12, 13) and (2, r)
- * for Evt19, r being the classifier's reason; the user's A-P-ABORT
- * indication carries the same reason.
+ * what Evt15's argument asks for.  AA-7 and AA-8 send (2, 2) for a valid
+ * PDU out of sequence (Evt3, 4, 6, 10, 12, 13) and (2, r) for Evt19, r
+ * being the classifier's reason (design decision 6 of the handler
+ * protocol document, which overrides the digest's fixed (2, 2) for
+ * AA-7); AA-8's A-P-ABORT indication carries the same reason.
  *
  * Ops must not call fsm_step() (it answers FSM_ERR_BUSY).  Send ops return
  * nothing: a write that fails is the caller's Evt17, stepped after this

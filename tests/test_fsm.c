@@ -719,7 +719,8 @@ expected_action(struct expect *x, enum fsm_event ev, enum fsm_state st,
 	case ACT_AA6:
 		break;
 	case ACT_AA7:
-		c = "send_abort(2,2)";
+		c = ev == EVT19_INVALID_PDU ? "send_abort(2,5)" :
+		    "send_abort(2,2)";
 		break;
 	case ACT_AA8:
 		reason = ev == EVT19_INVALID_PDU ? 5 : 2;
@@ -1073,7 +1074,7 @@ test_fsm_unframed_pdu_allows_one_abort_only(void **state)
 		{ EVT19_INVALID_PDU, 13, "", KEEP, 0, &unk, 0 },
 	};
 	static const struct pstep	 sta13[] = {
-		{ EVT19_INVALID_PDU, 13, "send_abort(2,2)", KEEP, 0, &unk, 0 },
+		{ EVT19_INVALID_PDU, 13, "send_abort(2,1)", KEEP, 0, &unk, 0 },
 		{ EVT19_INVALID_PDU, 13, "", KEEP, 0, &unk, 0 },
 		{ EVT6_ASSOC_RQ_PDU, 13, "", KEEP, 0, NULL, 0 },
 	};
@@ -1271,7 +1272,7 @@ test_fsm_path_l_anything_in_sta13(void **state)
 		{ EVT13_RELEASE_RP_PDU, 13, "", KEEP, 10, NULL, 0 },
 		{ EVT6_ASSOC_RQ_PDU, 13, "send_abort(2,2)", KEEP, 10, NULL,
 		    0 },
-		{ EVT19_INVALID_PDU, 13, "send_abort(2,2)", KEEP, 10, NULL,
+		{ EVT19_INVALID_PDU, 13, "send_abort(2,5)", KEEP, 10, NULL,
 		    0 },
 		{ EVT15_ABORT_REQ, 13, "", KEEP, 10, NULL, FSM_IGNORED },
 		{ EVT15_ABORT_REQ, 13, "", KEEP, 10, &prov, FSM_IGNORED },
