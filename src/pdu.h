@@ -58,7 +58,7 @@
 #define PDU_FIXED_BODY_LEN	4	/* RJ, RELEASE-RQ/RP, ABORT */
 #define PDU_ASSOC_FIXED_LEN	68	/* RQ/AC body before the items */
 #define PDU_AE_LEN		16	/* AE title field, space padded */
-#define PDU_AE_ECHO_LEN		64	/* RQ offsets 10..73, echoed in the AC */
+#define PDU_AE_ECHO_LEN		64	/* RQ offsets 10..73, for the AC */
 #define PDU_UID_MAX		64	/* PS3.5 9.1 */
 #define PDU_MAX_PCTX		128	/* odd IDs 1..255 */
 #define PDU_MAX_ROLES		128	/* 0x54 sub-items kept */
@@ -178,7 +178,7 @@ enum pdu_user_identity_type {
  */
 #define PDU_OK				  0
 #define PDU_ERR_UNKNOWN_TYPE		 -1	/* PDU type not 1..7 */
-#define PDU_ERR_FIXED_LENGTH		 -2	/* RJ/RELEASE/ABORT length != 4 */
+#define PDU_ERR_FIXED_LENGTH		 -2	/* RJ/RELEASE/ABORT not 4 */
 #define PDU_ERR_ASSOC_SHORT		 -3	/* RQ/AC length < 68 */
 #define PDU_ERR_ASSOC_TOO_LONG		 -4	/* RQ/AC length over the cap */
 #define PDU_ERR_PDATA_SHORT		 -5	/* P-DATA length < 6 */
@@ -201,11 +201,11 @@ enum pdu_user_identity_type {
 #define PDU_ERR_DUP_ABSTRACT_SYNTAX	-22	/* 0x20 with two 0x30 */
 #define PDU_ERR_NO_TRANSFER_SYNTAX	-23	/* accepted 0x21 without 0x40 */
 #define PDU_ERR_DUP_TRANSFER_SYNTAX	-24	/* 0x21 with two 0x40 */
-#define PDU_ERR_DUP_SUBITEM		-25	/* a 0x51/52/53/55/58/59 twice */
-#define PDU_ERR_UNEXPECTED_ITEM		-26	/* 0x21 in an RQ, 0x20 in an AC */
+#define PDU_ERR_DUP_SUBITEM		-25	/* 0x51/52/53/55/58/59 twice */
+#define PDU_ERR_UNEXPECTED_ITEM		-26	/* 0x21 in RQ, 0x20 in AC */
 #define PDU_ERR_SPACE			-27	/* encode buffer too small */
 #define PDU_ERR_VALUE			-28	/* value that cannot be sent */
-#define PDU_ERR_STRING			-29	/* string too long or with NUL */
+#define PDU_ERR_STRING			-29	/* too long, or a NUL */
 #define PDU_ERR_COUNT			 30	/* number of codes, with 0 */
 
 /* Where we are, for pdu_header_check(). */
@@ -217,7 +217,7 @@ enum pdu_phase {
 /* Caps the caller configures; NULL, or a zero field, means the default. */
 struct pdu_limits {
 	uint32_t	 max_assoc_len;	/* RQ/AC PDU-length cap */
-	uint32_t	 max_pdata_len;	/* Maximum-length-received we announced */
+	uint32_t	 max_pdata_len;	/* our announced maximum length */
 };
 
 /* What the 6-byte header says. */

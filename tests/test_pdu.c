@@ -468,7 +468,7 @@ test_pdu_assoc_rq_reserved_0xff_is_not_tested(void **state)
 	for (i = 0; i < nitems(reserved); i++)
 		assert_int_equal(fx_assoc_rq[reserved[i]], 0);
 	assert_fx_rq(&p->u.assoc);
-	q->u.assoc.echo = p->u.assoc.echo;	/* these differ, as they should */
+	q->u.assoc.echo = p->u.assoc.echo;	/* differs, as it should */
 	assert_same_assoc(&p->u.assoc, &q->u.assoc);
 	assert_int_equal(q->u.assoc.ui.n_common_ext_neg, 1);
 	assert_int_equal(q->u.assoc.ui.n_roles, 1);
@@ -573,7 +573,7 @@ test_pdu_assoc_rq_subitem_past_item_is_item_length(void **state)
 
 /* A context item too short for its ID and reserved bytes. */
 static void
-test_pdu_assoc_rq_pctx_shorter_than_fixed_part_is_item_size(void **state)
+test_pdu_assoc_rq_pctx_below_fixed_part_is_item_size(void **state)
 {
 	struct tb		*t = tb_new();
 	struct pdu_assoc	*a = new_assoc();
@@ -1449,15 +1449,17 @@ main(void)
 		cmocka_unit_test(
 		    test_pdu_assoc_rq_subitem_past_item_is_item_length),
 		cmocka_unit_test(
-		    test_pdu_assoc_rq_pctx_shorter_than_fixed_part_is_item_size),
+		    test_pdu_assoc_rq_pctx_below_fixed_part_is_item_size),
 		cmocka_unit_test(
 		    test_pdu_assoc_rq_even_zero_duplicate_ids_are_refused),
-		cmocka_unit_test(test_pdu_assoc_rq_128_contexts_ok_129_too_many),
+		cmocka_unit_test(
+		    test_pdu_assoc_rq_128_contexts_ok_129_too_many),
 		cmocka_unit_test(
 		    test_pdu_assoc_rq_mandatory_items_missing_or_repeated),
 		cmocka_unit_test(
 		    test_pdu_assoc_rq_abstract_syntax_missing_or_repeated),
-		cmocka_unit_test(test_pdu_assoc_rq_context_policy_values_decode),
+		cmocka_unit_test(
+		    test_pdu_assoc_rq_context_policy_values_decode),
 		cmocka_unit_test(
 		    test_pdu_assoc_rq_thousands_of_transfer_syntaxes_all_kept),
 		cmocka_unit_test(test_pdu_assoc_rq_unknown_items_are_skipped),
@@ -1465,7 +1467,8 @@ main(void)
 		    test_pdu_assoc_rq_items_out_of_order_are_tolerated),
 		cmocka_unit_test(test_pdu_assoc_rq_max_length_subitem_size),
 		cmocka_unit_test(test_pdu_assoc_rq_empty_user_info_decodes),
-		cmocka_unit_test(test_pdu_assoc_rq_duplicate_singleton_subitems),
+		cmocka_unit_test(
+		    test_pdu_assoc_rq_duplicate_singleton_subitems),
 		cmocka_unit_test(test_pdu_assoc_rq_async_ops_size),
 		cmocka_unit_test(test_pdu_assoc_rq_role_selection_layout),
 		cmocka_unit_test(
