@@ -973,6 +973,123 @@ test_pdu_assoc_rq_max_length_subitem_size(void **state)
 	free(a);
 }
 
+/*
+ * Maximum length extremes and an over-long implementation version name
+ * with control bytes are policy (battery cases 47 and 49): they decode as
+ * sent, bounded by their item length.
+ */
+static void
+test_pdu_assoc_rq_extreme_user_values_decode(void **state)
+{
+	static const uint32_t	 maxes[] = { 1, 6, 7, 0xffffffffu };
+	struct tb		*t = tb_new();
+	struct pdu_assoc	*a = new_assoc();
+	char			 ver[65];
+	size_t			 i;
+
+	(void)state;
+	memset(ver, 'V', 64);
+	ver[10] = '\n';
+	ver[20] = '\x1b';
+	ver[64] = '\0';
+	for (i = 0; i < nitems(maxes); i++) {
+		t->len = 0;
+		tb_rq_min(t);
+		tb_open(t, PDU_ITEM_USER_INFO);
+		tb_open(t, PDU_ITEM_MAX_LENGTH);
+		tb_u32(t, maxes[i]);
+		tb_close(t);
+		tb_item(t, PDU_ITEM_IMPL_VERSION, ver);
+		tb_close(t);
+		assert_int_equal(tb_decode_rq(t, a), PDU_OK);
+		assert_int_equal(a->ui.max_length, maxes[i]);
+		assert_true(a->ui.has_impl_version);
+		assert_true(str_eq(&a->ui.impl_version, ver));
+	}
+	tb_free(t);
+	free(a);
+}
+
+/*
+ * A context item whose length (4) stops before its own sub-items
+ * (battery case 38): the context has no abstract syntax, whatever the
+ * bytes after it look like at PDU level.
+ */
+static void
+test_pdu_assoc_rq_pctx_shorter_than_subitems(void **state)
+{
+	struct tb		*t = tb_new();
+	struct pdu_assoc	*a = new_assoc();
+
+	(void)state;
+	tb_rq_min(t);
+	tb_open(t, PDU_ITEM_PCTX_RQ);
+	tb_u8(t, 3);
+	tb_fill(t, 0, 3);
+	tb_close(t);				/* item-length 4 */
+	tb_item(t, PDU_ITEM_ABSTRACT_SYNTAX, UID_CT);
+	tb_item(t, PDU_ITEM_TRANSFER_SYNTAX, UID_IMPLICIT);
+	tb_ui_min(t);
+	assert_int_equal(tb_decode_rq(t, a), PDU_ERR_NO_ABSTRACT_SYNTAX);
+	assert_int_equal(a->err_item, PDU_ITEM_PCTX_RQ);
+	tb_free(t);
+	free(a);
+}
+
+/*
+ * An RQ padded with unknown items to exactly the 1 MiB cap passes the
+ * header check and decodes; one byte more is refused from the header
+ * (battery case 23).
+ */
+static void
+test_pdu_assoc_rq_padded_to_cap_decodes(void **state)
+{
+	struct pdu	*p = new_pdu();
+	struct tb	*t = tb_new();
+	uint8_t		*buf;
+	size_t		 len = 0, left, n;
+	unsigned int	 items = 0;
+
+	(void)state;
+	if ((buf = malloc(PDU_HDR_LEN + PDU_DEFAULT_MAX_ASSOC_LEN + 1)) ==
+	    NULL)
+		abort();
+	tb_rq_min(t);
+	tb_ui_min(t);
+	memcpy(buf + PDU_HDR_LEN, t->buf, t->len);
+	len = t->len;
+	while ((left = PDU_DEFAULT_MAX_ASSOC_LEN - len) > 0) {
+		assert_true(left >= 4);
+		n = left - 4 > 0xffff ? 0xffff : left - 4;
+		if (left - 4 - n != 0 && left - 4 - n < 4)
+			n -= 4;			/* leave room for a header */
+		buf[PDU_HDR_LEN + len] = 0x7f;
+		buf[PDU_HDR_LEN + len + 1] = 0;
+		buf[PDU_HDR_LEN + len + 2] = n >> 8;
+		buf[PDU_HDR_LEN + len + 3] = n & 0xff;
+		memset(buf + PDU_HDR_LEN + len + 4, 0x7f, n);
+		len += 4 + n;
+		items++;
+	}
+	buf[0] = PDU_ASSOC_RQ;
+	buf[1] = 0;
+	buf[2] = len >> 24;
+	buf[3] = (len >> 16) & 0xff;
+	buf[4] = (len >> 8) & 0xff;
+	buf[5] = len & 0xff;
+	assert_int_equal(len, PDU_DEFAULT_MAX_ASSOC_LEN);
+	assert_int_equal(pdu_decode(buf, PDU_HDR_LEN + len, NULL,
+	    PDU_PHASE_AWAIT_RQ, p, NULL), PDU_OK);
+	assert_int_equal(p->u.assoc.skipped, items);
+	assert_int_equal(p->u.assoc.n_pctx, 1);
+	buf[5] += 1;
+	assert_int_equal(pdu_decode(buf, PDU_HDR_LEN + len + 1, NULL,
+	    PDU_PHASE_AWAIT_RQ, p, NULL), PDU_ERR_ASSOC_TOO_LONG);
+	free(buf);
+	tb_free(t);
+	free(p);
+}
+
 /* Missing 0x51 and 0x52 are policy; an empty user information decodes. */
 static void
 test_pdu_assoc_rq_empty_user_info_decodes(void **state)
@@ -1466,6 +1583,9 @@ main(void)
 		cmocka_unit_test(
 		    test_pdu_assoc_rq_items_out_of_order_are_tolerated),
 		cmocka_unit_test(test_pdu_assoc_rq_max_length_subitem_size),
+		cmocka_unit_test(test_pdu_assoc_rq_extreme_user_values_decode),
+		cmocka_unit_test(test_pdu_assoc_rq_pctx_shorter_than_subitems),
+		cmocka_unit_test(test_pdu_assoc_rq_padded_to_cap_decodes),
 		cmocka_unit_test(test_pdu_assoc_rq_empty_user_info_decodes),
 		cmocka_unit_test(
 		    test_pdu_assoc_rq_duplicate_singleton_subitems),
