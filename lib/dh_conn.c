@@ -66,7 +66,10 @@ dh_strerror(int rc)
 	return (dh_errstr[-rc]);
 }
 
-/* Read exactly n bytes: 0 done, 1 end of file before any byte, -1 error. */
+/*
+ * Read exactly n bytes: 0 done, 1 end of file before any byte, 2 end of
+ * file after some, -1 error.
+ */
 static int
 read_full(int fd, void *p, size_t n)
 {
@@ -80,12 +83,8 @@ read_full(int fd, void *p, size_t n)
 				continue;
 			return (-1);
 		}
-		if (r == 0) {
-			if (got == 0)
-				return (1);
-			errno = EPIPE;
-			return (-1);
-		}
+		if (r == 0)
+			return (got == 0 ? 1 : 2);
 		got += (size_t)r;
 	}
 	return (0);
@@ -197,6 +196,8 @@ dh_conn_recv(struct dh_conn *c, uint32_t limit, struct hipc_msg *m)
 	for (;;) {
 		if ((rc = read_full(c->in, hdr, sizeof(hdr))) == 1)
 			return (DH_ERR_EOF);
+		if (rc == 2)
+			return (dh_conn_fail(c, HIPC_ERR_SHORT));
 		if (rc == -1)
 			return (DH_ERR_SYS);
 		hrc = hipc_hdr_check(hdr, HIPC_W2H, limit, &h);
@@ -211,13 +212,15 @@ dh_conn_recv(struct dh_conn *c, uint32_t limit, struct hipc_msg *m)
 			/* An extension we do not know: drop its body. */
 			for (need = h.len; need > 0; need -= chunk) {
 				chunk = need < c->body_cap ? need : c->body_cap;
-				if (read_full(c->in, c->body, chunk) != 0)
-					return (DH_ERR_SYS);
+				if ((rc = read_full(c->in, c->body, chunk)) != 0)
+					return (rc == -1 ? DH_ERR_SYS :
+					    dh_conn_fail(c, HIPC_ERR_SHORT));
 			}
 			continue;
 		}
-		if (h.len > 0 && read_full(c->in, c->body, h.len) != 0)
-			return (DH_ERR_SYS);
+		if (h.len > 0 && (rc = read_full(c->in, c->body, h.len)) != 0)
+			return (rc == -1 ? DH_ERR_SYS :
+			    dh_conn_fail(c, HIPC_ERR_SHORT));
 		hrc = hipc_decode(h.type, c->body, h.len, m, c->arena,
 		    c->arena_cap, &need);
 		if (hrc == HIPC_ERR_SPACE) {
