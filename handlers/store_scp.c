@@ -296,7 +296,8 @@ store_begin(struct store *s, const struct dh_msg *m)
 		return;
 	pc = dh_pctx_find(s->c, m->pcid);
 	if (store_dirs(s, comps, &n, ae, date) == -1) {
-		store_status(s, DH_ST_OUT_OF_RESOURCES, "cannot name directory");
+		store_status(s, DH_ST_OUT_OF_RESOURCES,
+		    "cannot name the directory");
 		return;
 	}
 	rc = dh_opendirs(s->rootfd, comps, n,

@@ -286,7 +286,7 @@ dh_cmd_rsp(uint8_t *buf, size_t cap, const struct dh_rsp *r)
 	    (il = strlen(r->sop_instance)) > DH_UID_MAX)
 		return (0);
 	if (r->comment != NULL) {
-		for (clen = 0; r->comment[clen] != '\0' && clen < LO_MAX;
+		for (clen = 0; clen < LO_MAX && r->comment[clen] != '\0';
 		    clen++) {
 			i = (unsigned char)r->comment[clen];
 			comment[clen] = (i < 0x20 || i >= 0x7f || i == '\\') ?

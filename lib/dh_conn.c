@@ -212,7 +212,8 @@ dh_conn_recv(struct dh_conn *c, uint32_t limit, struct hipc_msg *m)
 			/* An extension we do not know: drop its body. */
 			for (need = h.len; need > 0; need -= chunk) {
 				chunk = need < c->body_cap ? need : c->body_cap;
-				if ((rc = read_full(c->in, c->body, chunk)) != 0)
+				rc = read_full(c->in, c->body, chunk);
+				if (rc != 0)
 					return (rc == -1 ? DH_ERR_SYS :
 					    dh_conn_fail(c, HIPC_ERR_SHORT));
 			}

@@ -34,14 +34,18 @@ testfs_setup(void **state)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return (-1);
 	snprintf(t->top, sizeof(t->top), "dhfs.XXXXXX");
-	if (mkdtemp(t->top) == NULL)
+	if (mkdtemp(t->top) == NULL) {
+		free(t);
 		return (-1);
+	}
 	snprintf(t->root, sizeof(t->root), "%s/root", t->top);
 	snprintf(t->outside, sizeof(t->outside), "%s/outside", t->top);
-	if (mkdir(t->root, 0755) == -1 || mkdir(t->outside, 0755) == -1)
+	if (mkdir(t->root, 0755) == -1 || mkdir(t->outside, 0755) == -1 ||
+	    (t->rootfd = open(t->root, O_RDONLY | O_DIRECTORY)) == -1) {
+		(void)nftw(t->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(t);
 		return (-1);
-	if ((t->rootfd = open(t->root, O_RDONLY | O_DIRECTORY)) == -1)
-		return (-1);
+	}
 	*state = t;
 	return (0);
 }

@@ -448,8 +448,9 @@ fw_end(struct fw *fw)
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: fake_worker -s echo|store|seq|abort|decided|"
-	    "version [-r root] [-c calling] [-D status] -- handler [arg ...]\n");
+	fprintf(stderr, "usage: fake_worker -s echo|store|toolarge|seq|abort|"
+	    "decided|version\n\t[-r root] [-c calling] [-D status] -- "
+	    "handler [arg ...]\n");
 	exit(2);
 }
 
