@@ -37,14 +37,13 @@
 #define MIN_SHUTDOWN	10
 #define MIN_STATS	(4 * 14)
 
-#define STA_RANGE(a, b)	(((2u << (b)) - 1) & ~((1u << (a)) - 1))
-
 /* The rule table: direction, body bounds and DUL states of every type. */
 static const struct hipc_rule hipc_rules[] = {
 	{ HIPC_HELLO, "HELLO", HIPC_W2H, MIN_HELLO, HIPC_CTL_MAX,
 	    HIPC_STA(3) },
+	/* With negotiation = "policy" the AC may precede the reply. */
 	{ HIPC_HELLO_REPLY, "HELLO_REPLY", HIPC_H2W, MIN_HELLO_REPLY,
-	    HIPC_CTL_MAX, HIPC_STA(3) },
+	    HIPC_CTL_MAX, HIPC_STA_HANDLER },
 	{ HIPC_ASSOC_IND, "ASSOC_IND", HIPC_W2H, MIN_ASSOC_IND,
 	    HIPC_LIMIT_MAX, HIPC_STA(3) | HIPC_STA(6) },
 	{ HIPC_ASSOC_RSP, "ASSOC_RSP", HIPC_H2W, MIN_ASSOC_RSP,
@@ -63,16 +62,16 @@ static const struct hipc_rule hipc_rules[] = {
 	{ HIPC_RELEASE_CNF, "RELEASE_CNF", HIPC_W2H, MIN_RELEASE_CNF,
 	    HIPC_CTL_MAX, HIPC_STA(7) | HIPC_STA(8) | HIPC_STA(10) },
 	{ HIPC_ABORT_IND, "ABORT_IND", HIPC_W2H, MIN_ABORT_IND, HIPC_CTL_MAX,
-	    HIPC_STA(3) | STA_RANGE(6, 12) },
+	    HIPC_STA_HANDLER },
 	{ HIPC_ABORT_REQ, "ABORT_REQ", HIPC_H2W, 0, HIPC_CTL_MAX,
-	    HIPC_STA(3) | STA_RANGE(6, 12) },
+	    HIPC_STA_HANDLER },
 	{ HIPC_P_ABORT_IND, "P_ABORT_IND", HIPC_W2H, MIN_P_ABORT_IND,
-	    HIPC_CTL_MAX, HIPC_STA(3) | STA_RANGE(6, 12) },
+	    HIPC_CTL_MAX, HIPC_STA_HANDLER },
 	{ HIPC_ERROR, "ERROR", HIPC_W2H | HIPC_H2W, MIN_ERROR, HIPC_CTL_MAX,
 	    HIPC_STA_ALL },
 	{ HIPC_LOG, "LOG", HIPC_H2W, MIN_LOG, HIPC_CTL_MAX, HIPC_STA_ALL },
 	{ HIPC_SHUTDOWN_NOTICE, "SHUTDOWN_NOTICE", HIPC_W2H, MIN_SHUTDOWN,
-	    HIPC_CTL_MAX, HIPC_STA(3) | STA_RANGE(6, 12) },
+	    HIPC_CTL_MAX, HIPC_STA_HANDLER },
 	{ HIPC_STATS, "STATS", HIPC_W2H, MIN_STATS, HIPC_CTL_MAX,
 	    HIPC_STA(1) | HIPC_STA(13) },
 };

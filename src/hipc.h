@@ -223,7 +223,7 @@ enum hipc_tag {
 #define HIPC_STA_ALL		0x3ffeu		/* Sta1 to Sta13 */
 #define HIPC_STA_HANDLER	(HIPC_STA(3) | HIPC_STA(6) | HIPC_STA(7) | \
 	HIPC_STA(8) | HIPC_STA(9) | HIPC_STA(10) | HIPC_STA(11) | \
-	HIPC_STA(12))			/* a handler exists and is not told */
+	HIPC_STA(12))			/* handler running, association on */
 
 /* Errors: 0 is success, negative values are failures. */
 #define HIPC_OK			  0

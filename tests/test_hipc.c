@@ -1355,7 +1355,11 @@ test_hipc_state_legality_follows_table(void **state)
 	for (sta = 1; sta <= 13; sta++) {
 		assert_int_equal(hipc_state_ok(HIPC_ASSOC_RSP, sta),
 		    sta == 3 ? HIPC_OK : HIPC_ERR_STATE);
+		/* The AC may precede HELLO_REPLY ("policy"). */
 		assert_int_equal(hipc_state_ok(HIPC_HELLO_REPLY, sta),
+		    (sta == 3 || (sta >= 6 && sta <= 12)) ? HIPC_OK :
+		    HIPC_ERR_STATE);
+		assert_int_equal(hipc_state_ok(HIPC_HELLO, sta),
 		    sta == 3 ? HIPC_OK : HIPC_ERR_STATE);
 		assert_int_equal(hipc_state_ok(HIPC_RELEASE_RSP, sta),
 		    sta == 8 ? HIPC_OK : HIPC_ERR_STATE);
