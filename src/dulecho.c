@@ -86,7 +86,7 @@ static void	report_one(const struct opts *, const struct result *,
 static int	run_sequential(const struct opts *, struct sample *);
 static int	run_parallel(const struct opts *, struct sample *);
 static void	child_loop(const struct opts *, unsigned long, int);
-static uint32_t	percentile(uint32_t *, size_t, unsigned int);
+static uint32_t	percentile(const uint32_t *, size_t, unsigned int);
 static int	cmp_u32(const void *, const void *);
 static int	summary(const struct opts *, const struct sample *, uint64_t);
 static unsigned long number(const char *, unsigned long, unsigned long,
@@ -365,15 +365,14 @@ cmp_u32(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
-/* Return the p-th percentile, nearest rank, of n values (sorted here). */
+/* Return the p-th percentile, nearest rank, of n sorted values. */
 static uint32_t
-percentile(uint32_t *v, size_t n, unsigned int p)
+percentile(const uint32_t *v, size_t n, unsigned int p)
 {
 	size_t	 rank;
 
 	if (n == 0)
 		return (0);
-	qsort(v, n, sizeof(*v), cmp_u32);
 	rank = (n * p + 99) / 100;
 	return (v[rank == 0 ? 0 : rank - 1]);
 }
@@ -404,6 +403,7 @@ summary(const struct opts *o, const struct sample *res, uint64_t elapsed)
 		for (i = 0, k = 0; i < o->n; i++)
 			if (res[i].ok)
 				v[k++] = res[i].us[ph];
+		qsort(v, k, sizeof(*v), cmp_u32);
 		printf("%-10s %10.3f %10.3f %10.3f\n",
 		    ph == PH_END && o->abort ? "abort" : phase_names[ph],
 		    percentile(v, k, 50) / 1000.0,
