@@ -312,9 +312,13 @@ rq_send_release_rq(void *ctx)
 static void
 rq_send_release_rp(void *ctx)
 {
-	uint8_t	 buf[PDU_HDR_LEN + PDU_FIXED_BODY_LEN];
+	struct requestor	*r = ctx;
+	uint8_t			 buf[PDU_HDR_LEN + PDU_FIXED_BODY_LEN];
 
-	req_write(ctx, buf, pdu_encode_release_rp(buf, sizeof(buf)));
+	/* AR-4: the acceptor asked to release, and this is our answer. */
+	if (r->fsm.action == ACT_AR4)
+		r->peer_released = 1;
+	req_write(r, buf, pdu_encode_release_rp(buf, sizeof(buf)));
 }
 
 /* AA-1, AA-7, AA-8: send A-ABORT. */
@@ -735,6 +739,8 @@ requestor_send(struct requestor *r, const uint8_t *pdvs, size_t len,
 	a.data = &pd;
 	r->send_deadline = deadline;
 	if (r->fsm.state != STA6_ESTABLISHED) {
+		if (r->peer_released)
+			req_fail(r, "the peer released the association");
 		req_fail(r, "cannot send in %s", fsm_state_name(r->fsm.state));
 		return (-1);
 	}
@@ -751,6 +757,8 @@ requestor_command(struct requestor *r, struct dimse_cmd *c,
 	if (req_wait(r, req_have_command, deadline) == -1)
 		return (-1);
 	if (!r->cmd_ready) {
+		if (r->peer_released)
+			req_fail(r, "the peer released the association");
 		req_fail(r, "no response: association left Sta6 for %s",
 		    fsm_state_name(r->fsm.state));
 		return (-1);
@@ -762,16 +770,18 @@ requestor_command(struct requestor *r, struct dimse_cmd *c,
 
 /*
  * Release (AR-1) and wait for the peer's A-RELEASE-RP (AR-3 closes), or
- * go through a collision.  Returns 0 once released.
+ * go through a collision.  If the acceptor asked first and we already
+ * answered (AR-4), only wait for it to close.  Returns 0 once released.
  */
 int
 requestor_release(struct requestor *r, uint64_t deadline)
 {
 	r->send_deadline = deadline;
-	req_step(r, EVT11_RELEASE_REQ, NULL);
+	if (r->fsm.state == STA6_ESTABLISHED)
+		req_step(r, EVT11_RELEASE_REQ, NULL);
 	if (req_wait(r, req_idle, deadline) == -1)
 		return (-1);
-	if (!r->released) {
+	if (!r->released && !r->peer_released) {
 		req_fail(r, "association ended without a release");
 		return (-1);
 	}

@@ -61,6 +61,7 @@ struct requestor {
 	int			 rejected;
 	struct fsm_rj		 rj;
 	int			 released;
+	int			 peer_released;	/* we answered its RQ */
 	int			 aborted;	/* by the peer */
 	int			 provider_aborted; /* A-P-ABORT */
 	uint8_t			 abort_src, abort_rsn;

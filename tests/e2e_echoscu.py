@@ -6,6 +6,10 @@ answering C-ECHO.  echoscu must succeed several times, also with --abort
 (an A-ABORT instead of the release) and with several contexts proposed;
 a wrong called AE title must get A-ASSOCIATE-RJ (1, 1, 7).  Every worker
 must exit 0, and each association must end as its summary line says.
+
+A second acceptor asks to release after each C-ECHO it answers, racing
+dulecho's own release: each association must end released, through an
+ordinary release or a collision (PS3.8 7.2.2), both sides agreeing.
 """
 
 import os
@@ -20,11 +24,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_lib as E  # noqa: E402
 
 
-def start_acceptor(path, logfile):
+def start_acceptor(path, logfile, *opts):
     """Start echo_acceptor on a free port; return (proc, port)."""
     # The log goes to a file: a pipe nobody reads yet could fill up and
     # stall the workers writing to it.
-    proc = subprocess.Popen([path, "-p", "0", "-T", "240"],
+    proc = subprocess.Popen([path, "-p", "0", "-T", "240"] + list(opts),
                             stdout=subprocess.PIPE, stderr=logfile,
                             text=True)
     end = time.monotonic() + 10
@@ -98,7 +102,42 @@ def main():
         logfile.close()
     c.check(rc == 0, "echo_acceptor reaped every worker", log[-2000:])
     check_log(c, log, released)
+    collisions(c, acceptor, dulecho)
     c.done()
+
+
+def collisions(c, acceptor, dulecho):
+    """Both sides ask to release at once, or nearly."""
+    n = 100
+    logfile = tempfile.TemporaryFile(mode="w+")
+    proc, port = start_acceptor(acceptor, logfile, "-r", "-v", "-v")
+    if not c.check(proc is not None, "echo_acceptor -r listens"):
+        return
+    try:
+        rc, out, err = E.run([dulecho, "-c", "4", "-n", str(n), "127.0.0.1",
+                              str(port)], seconds=120)
+        t = E.phase_table(out)
+        c.check(rc == 0 and t is not None and t[0] == n,
+                "dulecho succeeds while the worker releases too", out + err)
+    finally:
+        rc = E.stop(proc)
+        proc.stdout.close()
+        logfile.seek(0)
+        log = logfile.read()
+        logfile.close()
+    exits = re.findall(r"worker \d+ (exit|signal) (\d+)", log)
+    c.check(rc == 0 and len(exits) == n and
+            all(e == ("exit", "0") for e in exits),
+            "%d workers, every one exit 0" % len(exits), log[-3000:])
+    c.check(log.count("outcome=released ") == n,
+            "%d associations released" % n, log[-3000:])
+    plain = log.count("Sta7 + Evt13 -> AR-3 -> Sta1")
+    crossed = log.count("Sta7 + Evt12 -> AR-8 -> Sta10")
+    ar10 = log.count("Sta10 + Evt13 -> AR-10 -> Sta12")
+    ar4 = log.count("Sta12 + Evt14 -> AR-4 -> Sta13")
+    c.check(plain + crossed == n and ar10 == crossed and ar4 == crossed,
+            "each took one PS3.8 path: %d plain, %d collisions through "
+            "Sta10 and Sta12" % (plain, crossed), log[-3000:])
 
 
 def check_log(c, log, released):

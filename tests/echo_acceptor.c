@@ -4,7 +4,9 @@
  * connection, with the routing policy and C-ECHO service user of
  * worker_testlib.c.  It prints "port N" on stdout once listening, logs
  * each worker's exit status on stderr, and stops on SIGTERM, after -n
- * connections, or after -T seconds, whichever comes first.
+ * connections, or after -T seconds, whichever comes first.  With -r the
+ * service user asks to release after each C-ECHO it answers, so that
+ * it races the requestor's own release (PS3.8 7.2.2, collision).
  */
 
 #include "compat.h"
@@ -34,7 +36,7 @@ static volatile sig_atomic_t	 quit;
 static void	on_term(int);
 static int	listen_loopback(unsigned int, unsigned int *);
 static void	reap(unsigned long *);
-static __dead void serve(int, int, int);
+static __dead void serve(int, int, int, unsigned int);
 static __dead void usage(void);
 
 /* SIGTERM and SIGINT only set the flag; the loop does the rest. */
@@ -49,7 +51,7 @@ on_term(int sig)
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: echo_acceptor [-v] [-n connections] "
+	fprintf(stderr, "usage: echo_acceptor [-rv] [-n connections] "
 	    "[-p port] [-T seconds]\n");
 	exit(100);
 }
@@ -99,7 +101,7 @@ reap(unsigned long *live)
 
 /* In the child: one association with the test service user. */
 static __dead void
-serve(int lfd, int fd, int verbose)
+serve(int lfd, int fd, int verbose, unsigned int flags)
 {
 	struct worker_params	 p;
 	struct tsu		 su;
@@ -110,6 +112,7 @@ serve(int lfd, int fd, int verbose)
 	log_procinit("worker");
 	log_setverbose(verbose);
 	memset(&su, 0, sizeof(su));
+	su.flags = flags;
 	wt_params(&p, &su);
 	p.to.artim = 5000;
 	p.to.idle = 10000;
@@ -126,12 +129,12 @@ main(int argc, char *argv[])
 	struct pollfd	 pfd;
 	const char	*err;
 	unsigned long	 max = 0, served = 0, live = 0;
-	unsigned int	 port = 0, bound;
+	unsigned int	 port = 0, bound, flags = 0;
 	uint64_t	 end;
 	int		 ch, lfd, fd, verbose = 0, secs = 60;
 	pid_t		 pid;
 
-	while ((ch = getopt(argc, argv, "n:p:T:v")) != -1) {
+	while ((ch = getopt(argc, argv, "n:p:rT:v")) != -1) {
 		switch (ch) {
 		case 'n':
 			max = (unsigned long)strtonum(optarg, 0, 1000000, &err);
@@ -142,6 +145,9 @@ main(int argc, char *argv[])
 			port = (unsigned int)strtonum(optarg, 0, 65535, &err);
 			if (err != NULL)
 				usage();
+			break;
+		case 'r':
+			flags |= TSU_RELEASE_AFTER_ECHO;
 			break;
 		case 'T':
 			secs = (int)strtonum(optarg, 1, 3600, &err);
@@ -185,7 +191,7 @@ main(int argc, char *argv[])
 			continue;
 		}
 		if (pid == 0)
-			serve(lfd, fd, verbose);
+			serve(lfd, fd, verbose, flags);
 		close(fd);
 		served++;
 		live++;

@@ -138,8 +138,10 @@ tsu_assoc_ind(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 	if (su->flags & TSU_NO_ASSOC_ANSWER)
 		return;
 	tsu_push(w, EVT7_ASSOC_ACCEPT);
-	if (su->flags & TSU_RELEASE_AFTER_ACCEPT)
+	if (su->flags & TSU_RELEASE_AFTER_ACCEPT) {
 		tsu_push(w, EVT11_RELEASE_REQ);
+		su->release_asked = 1;
+	}
 	if (su->flags & TSU_ABORT_AFTER_ACCEPT)
 		tsu_push(w, EVT15_ABORT_REQ);
 }
@@ -177,6 +179,13 @@ tsu_pdata_ind(void *ctx, struct worker *w, const uint8_t *items, size_t len)
 			su->bad_command++;
 			continue;
 		}
+		/* PS3.8 7.2.2: after A-RELEASE request, no more P-DATA. */
+		if (su->release_asked) {
+			su->unanswered++;
+			log_info("test su: C-ECHO %u after our release "
+			    "request: not answered", c.msgid);
+			continue;
+		}
 		slot = su->rsp[su->next_rsp++ % TSU_RSP_SLOTS];
 		n = dimse_echo_rsp(slot + PDU_PDV_HDR_LEN,
 		    sizeof(su->rsp[0]) - PDU_PDV_HDR_LEN, c.msgid,
@@ -192,8 +201,10 @@ tsu_pdata_ind(void *ctx, struct worker *w, const uint8_t *items, size_t len)
 		e.len = (size_t)n;
 		worker_push(w, &e);
 		su->echoes++;
-		if (su->flags & TSU_RELEASE_AFTER_ECHO)
+		if (su->flags & TSU_RELEASE_AFTER_ECHO) {
 			tsu_push(w, EVT11_RELEASE_REQ);
+			su->release_asked = 1;
+		}
 	}
 }
 

@@ -40,6 +40,8 @@ struct tsu {
 	int		 aborted;
 	int		 p_aborted;
 	int		 bad_command;
+	int		 release_asked;	/* Evt11 pushed: answer no more */
+	unsigned int	 unanswered;	/* C-ECHOs that came after that */
 };
 
 extern const struct su_ops tsu_ops;
