@@ -457,7 +457,8 @@ main(int argc, char *argv[])
 			    16 * 1024 * 1024, "maximum PDU length");
 			break;
 		case 'n':
-			o.n = number(optarg, 1, MAX_ASSOCS, "association count");
+			o.n = number(optarg, 1, MAX_ASSOCS,
+			    "association count");
 			break;
 		case 'q':
 			o.quiet = 1;

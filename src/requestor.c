@@ -566,8 +566,9 @@ req_read(struct requestor *r)
 			memset(&a, 0, sizeof(a));
 			a.abort_reason = pdu_err_abort_reason(r->link.err);
 			a.unframed = 1;
-			req_fail(r, "bad PDU header from the peer: type 0x%02x: "
-			    "%s", r->link.hdr[0], pdu_strerror(r->link.err));
+			req_fail(r, "bad PDU header from the peer: type "
+			    "0x%02x: %s", r->link.hdr[0],
+			    pdu_strerror(r->link.err));
 			req_step(r, EVT19_INVALID_PDU, &a);
 			link_next(&r->link);
 			break;

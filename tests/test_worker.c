@@ -350,31 +350,26 @@ test_worker_trickled_rq_is_accepted(void **state)
 	harness_teardown(state);
 }
 
+/* A test that forks a worker, and kills it if the test fails. */
+#define T(f)	cmocka_unit_test_teardown(f, harness_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_worker_dimse_echo_sets_are_exact),
-		cmocka_unit_test_teardown(test_worker_echo_and_release_end_in_sta1,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_two_pdvs_in_one_pdu_get_two_answers,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_response_is_fragmented_to_peer_max,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_rejections_are_exact,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_reject_then_artim_closes,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_local_abort_sends_abort_0_0,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_release_collision_as_acceptor,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_user_release_is_confirmed,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_trickled_rq_is_accepted,
-		    harness_teardown),
+		T(test_worker_echo_and_release_end_in_sta1),
+		T(test_worker_two_pdvs_in_one_pdu_get_two_answers),
+		T(test_worker_response_is_fragmented_to_peer_max),
+		T(test_worker_rejections_are_exact),
+		T(test_worker_reject_then_artim_closes),
+		T(test_worker_local_abort_sends_abort_0_0),
+		T(test_worker_release_collision_as_acceptor),
+		T(test_worker_user_release_is_confirmed),
+		T(test_worker_trickled_rq_is_accepted),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return (cmocka_run_group_tests_name("worker", tests, NULL, NULL));
+	return (cmocka_run_group_tests_name("worker", tests, NULL,
+	    NULL));
 }

@@ -418,40 +418,30 @@ test_worker_sigterm_aborts(void **state)
 	harness_teardown(state);
 }
 
+/* A test that forks a worker, and kills it if the test fails. */
+#define T(f)	cmocka_unit_test_teardown(f, harness_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_worker_peer_abort_in_every_state,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_peer_abort_after_sta12_meets_sta13,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_artim_in_sta2_closes_silently,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_artim_bounds_a_partial_rq,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_artim_in_sta13_closes,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_idle_in_sta6_aborts,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_bad_pdu_in_every_state,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_release_timeout_aborts,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_su_timeout_in_sta3_rejects,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_su_timeout_in_sta8_aborts,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_pdata_over_max_aborts_before_body,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_pdv_on_unaccepted_context_aborts,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_stall_mid_pdu_aborts,
-		    harness_teardown),
-		cmocka_unit_test_teardown(test_worker_sigterm_aborts,
-		    harness_teardown),
+		T(test_worker_peer_abort_in_every_state),
+		T(test_worker_peer_abort_after_sta12_meets_sta13),
+		T(test_worker_artim_in_sta2_closes_silently),
+		T(test_worker_artim_bounds_a_partial_rq),
+		T(test_worker_artim_in_sta13_closes),
+		T(test_worker_idle_in_sta6_aborts),
+		T(test_worker_bad_pdu_in_every_state),
+		T(test_worker_release_timeout_aborts),
+		T(test_worker_su_timeout_in_sta3_rejects),
+		T(test_worker_su_timeout_in_sta8_aborts),
+		T(test_worker_pdata_over_max_aborts_before_body),
+		T(test_worker_pdv_on_unaccepted_context_aborts),
+		T(test_worker_stall_mid_pdu_aborts),
+		T(test_worker_sigterm_aborts),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return (cmocka_run_group_tests_name("worker_faults", tests, NULL, NULL));
+	return (cmocka_run_group_tests_name("worker_faults", tests, NULL,
+	    NULL));
 }
