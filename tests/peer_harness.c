@@ -72,6 +72,9 @@ run_start(struct run *r)
 
 	r->p.su_ctx = &r->su;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	if (r->sndbuf != 0)
+		assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF,
+		    &r->sndbuf, sizeof(r->sndbuf)), 0);
 	assert_non_null(r->logf = tmpfile());
 	fflush(NULL);
 	r->pid = fork();
@@ -212,7 +215,7 @@ run_wait(struct run *r)
 	int		 st = 0;
 	pid_t		 p;
 
-	if (r->fd != -1) {
+	if (r->fd != -1 && !r->keep_open) {
 		close(r->fd);
 		r->fd = -1;
 	}
@@ -246,17 +249,20 @@ run_wait(struct run *r)
 void
 run_check(struct run *r, int code)
 {
-	unsigned int	 i;
+	unsigned int	 i, skip = 0;
 
 	run_wait(r);
 	parse_trace(r);
-	for (i = 0; i < r->nexp || i < r->ntrace; i++) {
-		if (i < r->nexp && i < r->ntrace &&
-		    strcmp(r->exp[i], r->trace[i]) == 0)
+	if (r->tail_only && r->ntrace > r->nexp)
+		skip = r->ntrace - r->nexp;
+	for (i = 0; i < r->nexp || i + skip < r->ntrace; i++) {
+		if (i < r->nexp && i + skip < r->ntrace &&
+		    strcmp(r->exp[i], r->trace[i + skip]) == 0)
 			continue;
 		fail_msg("transition %u: expected \"%s\", worker logged "
-		    "\"%s\"\n%s", i, i < r->nexp ? r->exp[i] : "(none)",
-		    i < r->ntrace ? r->trace[i] : "(none)", r->log);
+		    "\"%s\"\n%s", i + skip, i < r->nexp ? r->exp[i] :
+		    "(none)", i + skip < r->ntrace ? r->trace[i + skip] :
+		    "(none)", r->log);
 	}
 	if (r->code != code)
 		fail_msg("worker exit %d, expected %d\n%s", r->code, code,

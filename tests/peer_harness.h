@@ -38,6 +38,9 @@ struct run {
 	char			*tracebuf;	/* a copy, cut into lines */
 	char			*trace[TRACE_MAX];
 	unsigned int		 ntrace;
+	int			 sndbuf;	/* the worker's SO_SNDBUF, or 0 */
+	int			 keep_open;	/* run_wait() leaves fd open */
+	int			 tail_only;	/* match the trace's end only */
 };
 
 extern const uint8_t	 ABORT00[10], ABORT20[10], ABORT21[10], ABORT22[10];

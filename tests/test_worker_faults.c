@@ -418,6 +418,134 @@ test_worker_sigterm_aborts(void **state)
 	harness_teardown(state);
 }
 
+/*
+ * An RQ the codec refuses (an even or a repeated context ID: settled
+ * decision 5) gets AA-1's A-ABORT (0, 0), not an RJ.
+ */
+static void
+test_worker_rq_with_bad_context_ids_aborts(void **state)
+{
+	static const struct wt_pctx	 even[] = {
+		{ 2, DIMSE_VERIFICATION_UID, { DIMSE_IMPLICIT_LE_UID, NULL } },
+	};
+	static const struct wt_pctx	 twice[] = {
+		{ 1, DIMSE_VERIFICATION_UID, { DIMSE_IMPLICIT_LE_UID, NULL } },
+		{ 1, DIMSE_VERIFICATION_UID, { DIMSE_IMPLICIT_LE_UID, NULL } },
+	};
+	const struct wt_rq		 o[] = {
+		{ .n_pctx = 1, .pctx = even },
+		{ .n_pctx = 2, .pctx = twice },
+	};
+	struct run			 r;
+	unsigned int			 i;
+
+	for (i = 0; i < nitems(o); i++) {
+		run_init(&r);
+		run_start(&r);
+		r.rqlen = wt_rq(r.rq, sizeof(r.rq), &o[i]);
+		peer_send(&r, r.rq, r.rqlen);
+		expect_bytes(&r, ABORT00, sizeof(ABORT00));
+		expect_step(&r, "Sta2 + Evt19 -> AA-1 -> Sta13");
+		expect_step(&r, T_AR5);
+		run_check(&r, WORKER_EXIT_PROTOCOL);
+		expect_log(&r, "invalid A-ASSOCIATE-RQ");
+		harness_teardown(state);
+	}
+}
+
+/* HTTP on the DICOM port: one A-ABORT (0, 0), then only draining. */
+static void
+test_worker_http_request_aborts_once(void **state)
+{
+	static const char	 get[] = "GET / HTTP/1.1\r\nHost: pacs\r\n"
+				    "User-Agent: test\r\n\r\n";
+	struct run		 r;
+
+	(void)state;
+	run_init(&r);
+	run_start(&r);
+	peer_send(&r, get, sizeof(get) - 1);
+	expect_bytes(&r, ABORT00, sizeof(ABORT00));
+	peer_send(&r, get, sizeof(get) - 1);
+	expect_quiet(&r, 100);
+	expect_step(&r, "Sta2 + Evt19 -> AA-1 -> Sta13");
+	expect_step(&r, T_AR5);
+	run_check(&r, WORKER_EXIT_PROTOCOL);
+	expect_log(&r, "(non-DICOM traffic: HTTP?)");
+	harness_teardown(state);
+}
+
+/*
+ * A length of 0xffffffff is refused from the header alone, before
+ * anything is allocated or read: AA-1 in Sta2, AA-8 (2, 6) in Sta6.
+ */
+static void
+test_worker_huge_lengths_abort_without_reading(void **state)
+{
+	static const uint8_t	 rq[] = { 1, 0, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t	 pd[] = { 4, 0, 0xff, 0xff, 0xff, 0xff };
+	struct run		 r;
+
+	run_init(&r);
+	run_start(&r);
+	peer_send(&r, rq, sizeof(rq));
+	expect_bytes(&r, ABORT00, sizeof(ABORT00));
+	expect_step(&r, "Sta2 + Evt19 -> AA-1 -> Sta13");
+	expect_step(&r, T_AR5);
+	run_check(&r, WORKER_EXIT_PROTOCOL);
+	expect_log(&r, "length 4294967295");
+	harness_teardown(state);
+
+	run_init(&r);
+	r.p.to.idle = 5000;
+	run_start(&r);
+	associate(&r);
+	peer_send(&r, pd, sizeof(pd));
+	expect_bytes(&r, ABORT26, sizeof(ABORT26));
+	expect_step(&r, "Sta6 + Evt19 -> AA-8 -> Sta13");
+	expect_step(&r, T_AR5);
+	run_check(&r, WORKER_EXIT_PROTOCOL);
+	harness_teardown(state);
+}
+
+/*
+ * A peer that sends C-ECHOs but never reads the answers: once the
+ * worker's socket buffer is full, the send deadline turns the blocked
+ * write into a transport failure, Evt17 (AA-4).
+ */
+static void
+test_worker_peer_not_reading_meets_send_deadline(void **state)
+{
+	uint8_t		*many;
+	struct run	 r;
+	size_t		 one, i;
+	uint64_t	 t0;
+
+	(void)state;
+	run_init(&r);
+	r.p.to.idle = 5000;
+	r.p.to.send = 300;
+	r.sndbuf = 4096;
+	r.keep_open = 1;
+	r.tail_only = 1;
+	run_start(&r);
+	associate(&r);
+	assert_non_null(many = malloc(400 * 128));
+	one = wt_echo_rq_pdu(many, 128, 1, 1);
+	for (i = 1; i < 400; i++)
+		memcpy(many + i * one, many, one);
+	t0 = io_now();
+	peer_send(&r, many, 400 * one);
+	free(many);
+	r.nexp = 0;
+	expect_step(&r, "Sta6 + Evt17 -> AA-4 -> Sta1");
+	run_check(&r, WORKER_EXIT_OK);
+	assert_true(since(t0) >= 250);
+	expect_log(&r, "detail=\"write to peer failed\"");
+	expect_log(&r, "outcome=connection-lost");
+	harness_teardown(state);
+}
+
 /* A test that forks a worker, and kills it if the test fails. */
 #define T(f)	cmocka_unit_test_teardown(f, harness_teardown)
 
@@ -439,6 +567,10 @@ main(void)
 		T(test_worker_pdv_on_unaccepted_context_aborts),
 		T(test_worker_stall_mid_pdu_aborts),
 		T(test_worker_sigterm_aborts),
+		T(test_worker_rq_with_bad_context_ids_aborts),
+		T(test_worker_http_request_aborts_once),
+		T(test_worker_huge_lengths_abort_without_reading),
+		T(test_worker_peer_not_reading_meets_send_deadline),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
