@@ -38,7 +38,7 @@ struct run {
 	char			*tracebuf;	/* a copy, cut into lines */
 	char			*trace[TRACE_MAX];
 	unsigned int		 ntrace;
-	int			 sndbuf;	/* the worker's SO_SNDBUF, or 0 */
+	int			 sndbuf;	/* worker's SO_SNDBUF, or 0 */
 	int			 keep_open;	/* run_wait() leaves fd open */
 	int			 tail_only;	/* match the trace's end only */
 };
