@@ -1,8 +1,13 @@
-/* log.c: stderr or syslog, one format, OpenBSD shape. */
+/*
+ * log.c: stderr, syslog or a file, one format, OpenBSD shape.  Every line
+ * leaves in one write(2), so the lines of many workers sharing a stderr
+ * or a log file (O_APPEND) never interleave.
+ */
 
 #include "compat.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,19 +19,76 @@
 
 #include "log.h"
 
-static int	 log_foreground = 1;
+static int	 log_to = LOG_TO_STDERR;
+static int	 log_fd = -1;		/* LOG_TO_FILE */
+static char	 log_path[1024];
+static int	 log_facility = LOG_DAEMON;
 static int	 log_verbose;
 static const char *log_procname = "dulserverd";
 static char	 log_tag[LOG_TAG_MAX];
+
+static void	log_write(int, const char *);
+static void	log_err(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
 
 /* Start logging: to stderr in the foreground, else to syslog. */
 void
 log_init(int foreground, int facility)
 {
-	log_foreground = foreground;
+	log_target(foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG, NULL, facility);
+}
+
+/*
+ * Send lines to stderr, syslog or the file at path (appended, created
+ * 0640).  Returns -1 with errno set when the file cannot be opened; the
+ * previous target then stays in force.
+ */
+int
+log_target(int to, const char *path, int facility)
+{
+	int	 fd = -1;
+
 	tzset();
-	if (!foreground)
+	if (to == LOG_TO_FILE) {
+		if (path == NULL || strlen(path) >= sizeof(log_path)) {
+			errno = ENAMETOOLONG;
+			return (-1);
+		}
+		if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0640)) == -1)
+			return (-1);
+		strlcpy(log_path, path, sizeof(log_path));
+	}
+	if (log_fd != -1)
+		close(log_fd);
+	log_fd = fd;
+	if (log_to == LOG_TO_SYSLOG && (to != LOG_TO_SYSLOG ||
+	    facility != log_facility))
+		closelog();
+	if (to == LOG_TO_SYSLOG)
 		openlog(getprogname(), LOG_PID | LOG_NDELAY, facility);
+	log_to = to;
+	log_facility = facility;
+	return (0);
+}
+
+/*
+ * Open the log file again under its name (after logrotate moved it away).
+ * Returns -1 with errno set, still writing to the old file, on failure.
+ */
+int
+log_reopen(void)
+{
+	int	 fd;
+
+	if (log_to != LOG_TO_FILE)
+		return (0);
+	if ((fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640)) == -1)
+		return (-1);
+	close(log_fd);
+	log_fd = fd;
+	return (0);
 }
 
 /* Name the process kind that prefixes every line. */
@@ -47,7 +109,10 @@ log_settag(const char *tag)
 		strlcpy(log_tag, tag, sizeof(log_tag));
 }
 
-/* Set verbosity: 0 info, 1 debug, 2 trace. */
+/*
+ * Set verbosity: -2 fatal errors only, -1 warnings too, 0 info, 1 debug,
+ * 2 trace.
+ */
 void
 log_setverbose(int v)
 {
@@ -61,28 +126,58 @@ log_getverbose(void)
 	return (log_verbose);
 }
 
+/* Write one finished line, without its newline, to the target. */
+static void
+log_write(int pri, const char *line)
+{
+	char		 buf[LOG_LINE_MAX + 64], ts[40];
+	struct tm	 tm;
+	time_t		 t;
+	int		 n, fd;
+
+	if (log_to == LOG_TO_SYSLOG) {
+		syslog(pri, "%s", line);
+		return;
+	}
+	fd = log_to == LOG_TO_FILE ? log_fd : STDERR_FILENO;
+	ts[0] = '\0';
+	if (log_to == LOG_TO_FILE) {
+		t = time(NULL);
+		localtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z ", &tm);
+	}
+	n = snprintf(buf, sizeof(buf), "%s%s[%ld]: %s\n", ts,
+	    log_to == LOG_TO_FILE ? getprogname() : log_procname,
+	    (long)getpid(), line);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf)) {
+		n = sizeof(buf) - 1;
+		buf[n - 1] = '\n';
+	}
+	(void)!write(fd, buf, (size_t)n);
+}
+
 /* Write one line at the given syslog priority. */
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
-	char	 msg[2048];
+	char	 line[LOG_LINE_MAX];
+	size_t	 n = 0;
 	int	 saved = errno;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_foreground) {
-		if (log_tag[0] != '\0')
-			fprintf(stderr, "%s[%ld]: %s: %s\n", log_procname,
-			    (long)getpid(), log_tag, msg);
-		else
-			fprintf(stderr, "%s[%ld]: %s\n", log_procname,
-			    (long)getpid(), msg);
-		fflush(stderr);
-	} else {
-		if (log_tag[0] != '\0')
-			syslog(pri, "%s: %s: %s", log_procname, log_tag, msg);
-		else
-			syslog(pri, "%s: %s", log_procname, msg);
+	line[0] = '\0';
+	if (log_to != LOG_TO_STDERR) {
+		strlcat(line, log_procname, sizeof(line));
+		strlcat(line, ": ", sizeof(line));
 	}
+	if (log_tag[0] != '\0') {
+		strlcat(line, log_tag, sizeof(line));
+		strlcat(line, ": ", sizeof(line));
+	}
+	n = strlen(line);
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	log_write(pri, line);
 	errno = saved;
 }
 
@@ -108,6 +203,8 @@ log_warnx(const char *fmt, ...)
 {
 	va_list	 ap;
 
+	if (log_verbose < -1)
+		return;
 	va_start(ap, fmt);
 	vlog(LOG_WARNING, fmt, ap);
 	va_end(ap);
@@ -119,6 +216,8 @@ log_info(const char *fmt, ...)
 {
 	va_list	 ap;
 
+	if (log_verbose < 0)
+		return;
 	va_start(ap, fmt);
 	vlog(LOG_INFO, fmt, ap);
 	va_end(ap);
@@ -150,6 +249,17 @@ log_trace(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Log an error whatever the verbosity. */
+static void
+log_err(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
 /* Log with strerror(errno) and exit 1. */
 void
 fatal(const char *fmt, ...)
@@ -161,7 +271,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_warnx("fatal: %s: %s", buf, strerror(saved));
+	log_err("fatal: %s: %s", buf, strerror(saved));
 	exit(1);
 }
 
@@ -175,7 +285,7 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_warnx("fatal: %s", buf);
+	log_err("fatal: %s", buf);
 	exit(1);
 }
 

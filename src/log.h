@@ -1,7 +1,7 @@
 /*
- * log.h: one logger for every process of the tree.  Foreground processes
- * write to stderr, daemons to syslog.  Lines from a worker carry the
- * association tag set with log_settag().
+ * log.h: one logger for every process of the tree.  Lines go to stderr
+ * (foreground, or under a supervisor), syslog, or a file (logging.target).
+ * Lines from a worker carry the association tag set with log_settag().
  */
 #ifndef DUL_LOG_H
 #define DUL_LOG_H
@@ -10,8 +10,16 @@
 #include <stddef.h>
 
 #define LOG_TAG_MAX	256
+#define LOG_LINE_MAX	2048
+
+/* Targets for log_target(). */
+#define LOG_TO_STDERR	1
+#define LOG_TO_SYSLOG	2
+#define LOG_TO_FILE	3
 
 void	log_init(int foreground, int facility);
+int	log_target(int, const char *, int);
+int	log_reopen(void);
 void	log_procinit(const char *);
 void	log_settag(const char *);
 void	log_setverbose(int);
