@@ -2,14 +2,6 @@
 
 #include "compat.h"
 
-#include <sys/socket.h>
-
-#include <netinet/in.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,137 +9,91 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "handler.h"
+#include "listen.h"
 #include "log.h"
-#include "worker.h"
-
-#define EXIT_CONFIG	1
-#define EXIT_USAGE	100
-#define EXIT_SYSTEM	111
+#include "master.h"
+#include "privsep.h"
+#include "proctitle.h"
+#include "serve.h"
 
 #ifndef DUL_DEFAULT_CONF
 #define DUL_DEFAULT_CONF	"/etc/dulserverd.conf"
 #endif
 
 static __dead void usage(void);
-static void	params_from_conf(struct worker_params *,
-		    const struct dul_conf *, struct handler *);
-static int	serve_inetd(const struct dul_conf *);
-static int	serve_debug(const struct dul_conf *);
+static int	run_inetd(struct dul_conf *, int, int);
+static int	run_debug(struct dul_conf *, int);
 
 /* Print the synopsis and exit with the usage code. */
 static __dead void
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-dDeinNvV] [-f file]\n", getprogname());
-	exit(EXIT_USAGE);
+	exit(DUL_EXIT_USAGE);
 }
 
-/* Fill a worker's parameters from the configuration. */
-static void
-params_from_conf(struct worker_params *p, const struct dul_conf *c,
-    struct handler *h)
-{
-	worker_params_default(p);
-	p->to.artim = c->timeouts.artim;
-	p->to.idle = c->timeouts.idle;
-	p->to.su = c->timeouts.handler;
-	p->to.send = c->timeouts.send;
-	p->to.release = c->timeouts.release;
-	p->to.association = c->timeouts.association;
-	p->max_pdu_receive = c->network.max_pdu_receive;
-	p->max_pdu_send = c->network.max_pdu_send;
-	p->max_rq_pdu = c->network.max_rq_pdu;
-	p->impl_class_uid = c->network.implementation_class_uid;
-	p->impl_version = c->network.implementation_version;
-	handler_init(h, c);
-	p->policy.route = handler_policy_route;
-	p->policy.ctx = h;
-	p->su = &handler_su_ops;
-	p->su_ctx = h;
-}
-
-/*
- * -i: serve the one connection on fd 0 (inetd, xinetd, tcpserver, systemd
- * Accept=yes).  The socket moves to a high descriptor and 0 to 2 point at
- * /dev/null, since fd 2 may be the socket itself.
- */
+/* -i: one worker on the connection on fds 0 and 1. */
 static int
-serve_inetd(const struct dul_conf *c)
+run_inetd(struct dul_conf *conf, int stderr_log, int verbose)
 {
-	struct worker_params	 p;
-	struct handler		 h;
-	int			 fd, null;
+	struct privsep_id	 ids;
+	char			 err[CONF_ERR_MAX];
 
-	if ((fd = fcntl(0, F_DUPFD_CLOEXEC, 10)) == -1)
-		fatal("fd 0");
-	if ((null = open("/dev/null", O_RDWR)) == -1)
-		fatal("/dev/null");
-	dup2(null, 0);
-	dup2(null, 1);
-	if (c->logging.target != CONF_LOG_STDERR)
-		dup2(null, 2);
-	if (null > 2)
-		close(null);
-	signal(SIGPIPE, SIG_IGN);
-	params_from_conf(&p, c, &h);
-	return (worker_run(&p, fd));
+	if (serve_log(conf, stderr_log, verbose) == -1) {
+		log_warn("logging.file %s", conf->logging.file);
+		return (DUL_EXIT_SYSTEM);
+	}
+	if (privsep_resolve(conf, &ids, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return (DUL_EXIT_CONFIG);
+	}
+	return (serve_inetd(conf, &ids));
 }
 
-/* -d: accept one connection on the first listener and serve it here. */
+/* -d: one connection on a listener, served here, logs on stderr. */
 static int
-serve_debug(const struct dul_conf *c)
+run_debug(struct dul_conf *conf, int verbose)
 {
-	struct addrinfo		 hints, *res;
-	struct worker_params	 p;
-	struct handler		 h;
-	char			 port[16];
-	int			 s, fd, one = 1, r;
+	struct privsep_id	 ids;
+	struct listen_set	 ls;
+	char			 err[CONF_ERR_MAX];
+	int			 r;
 
-	if (c->server.nlisten == 0)
-		fatalx("no server.listen entry to debug on");
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	snprintf(port, sizeof(port), "%d", c->server.listen[0].port);
-	if ((r = getaddrinfo(c->server.listen[0].address, port, &hints,
-	    &res)) != 0)
-		fatalx("%s: %s", c->server.listen[0].address,
-		    gai_strerror(r));
-	if ((s = socket(res->ai_family, res->ai_socktype, 0)) == -1)
-		fatal("socket");
-	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(s, 1) == -1)
-		fatal("%s port %s", c->server.listen[0].address, port);
-	freeaddrinfo(res);
-	log_info("debug: waiting for one connection on %s port %s",
-	    c->server.listen[0].address, port);
-	while ((fd = accept(s, NULL, NULL)) == -1)
-		if (errno != EINTR)
-			fatal("accept");
-	close(s);
-	signal(SIGPIPE, SIG_IGN);
-	params_from_conf(&p, c, &h);
-	return (worker_run(&p, fd));
+	serve_log(conf, 1, verbose);
+	if (log_getverbose() < 1 + verbose)
+		log_setverbose(1 + verbose);
+	if (privsep_resolve(conf, &ids, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return (DUL_EXIT_CONFIG);
+	}
+	if ((r = listen_systemd(&ls, err, sizeof(err))) == 0)
+		r = listen_bind(&ls, conf, NULL, err, sizeof(err));
+	if (r == -1) {
+		log_warnx("%s", err);
+		return (DUL_EXIT_SYSTEM);
+	}
+	return (serve_debug(conf, &ids, &ls));
 }
 
 int
 main(int argc, char *argv[], char *envp[])
 {
-	struct dul_conf	 conf;
-	const char	*path = DUL_DEFAULT_CONF;
-	char		 err[CONF_ERR_MAX];
-	int		 ch, check = 0, print = 0, debug = 0, inetd = 0;
-	int		 verbose = 0, stderr_log = 0, flags = 0;
+	struct dul_conf		 conf;
+	struct master_opts	 mo;
+	const char		*path = DUL_DEFAULT_CONF;
+	char			 err[CONF_ERR_MAX];
+	int			 ch, check = 0, print = 0, debug = 0, inetd = 0;
+	int			 verbose = 0, stderr_log = 0, detach = 0;
+	int			 flags, code;
 
-	(void)envp;
+	proctitle_init(argc, argv, envp);
 	while ((ch = getopt(argc, argv, "dDef:inNvV")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
 			break;
 		case 'D':
+			detach = 1;
 			break;
 		case 'e':
 			stderr_log = 1;
@@ -169,47 +115,47 @@ main(int argc, char *argv[], char *envp[])
 			break;
 		case 'V':
 			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-			return (0);
+			return (DUL_EXIT_OK);
 		default:
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || debug + inetd + detach > 1 || check + print > 1)
 		usage();
 
 	log_init(1, LOG_DAEMON);
-	log_setverbose(verbose + (debug ? 1 : 0));
-	if (check)
-		flags |= CONF_CHECK_HANDLERS;
+	log_setverbose(verbose + debug);
+	flags = CONF_CHECK_HANDLERS;
+	if (check || geteuid() == 0)
+		flags |= CONF_CHECK_ACCOUNTS;
 	if (conf_load(path, &conf, flags, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
-		return (EXIT_CONFIG);
+		return (DUL_EXIT_CONFIG);
 	}
 	if (check) {
 		if (inetd)
-			fprintf(stderr, "%s: -i: server.listen, limits, pidfile"
-			    ", user and group are not used\n", path);
+			fprintf(stderr, "%s: -i: server.listen, the limits and "
+			    "pidfile are not used\n", path);
 		printf("configuration OK\n");
 		conf_free(&conf);
-		return (0);
+		return (DUL_EXIT_OK);
 	}
 	if (print) {
 		conf_print(stdout, &conf);
 		conf_free(&conf);
-		return (0);
+		return (DUL_EXIT_OK);
 	}
-	if (!debug && !stderr_log && conf.logging.target == CONF_LOG_SYSLOG)
-		log_init(0, conf.logging.facility);
-	if (verbose == 0 && conf.logging.level >= CONF_LEVEL_DEBUG)
-		log_setverbose(conf.logging.level - CONF_LEVEL_INFO);
-	log_procinit("worker");
 	if (inetd || debug) {
-		ch = inetd ? serve_inetd(&conf) : serve_debug(&conf);
+		code = inetd ? run_inetd(&conf, stderr_log, verbose) :
+		    run_debug(&conf, verbose);
 		conf_free(&conf);
-		return (ch);
+		return (code);
 	}
-	fprintf(stderr, "%s: the listening master is not built yet; run "
-	    "with -d (one connection) or -i (under inetd)\n", getprogname());
-	conf_free(&conf);
-	return (EXIT_USAGE);
+	memset(&mo, 0, sizeof(mo));
+	mo.conf_path = path;
+	mo.conf_flags = flags | CONF_CHECK_ACCOUNTS;
+	mo.detach = detach;
+	mo.log_stderr = stderr_log;
+	mo.verbose = verbose;
+	return (master_main(&mo, &conf));
 }

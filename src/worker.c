@@ -29,6 +29,7 @@
 #include "link.h"
 #include "log.h"
 #include "pdu.h"
+#include "proctitle.h"
 #include "worker.h"
 #include "worker_int.h"
 
@@ -159,6 +160,8 @@ worker_step(struct worker *w, enum fsm_event ev, const struct fsm_evarg *arg)
 	int		 r;
 
 	r = fsm_step(&w->fsm, ev, arg);
+	if (w->fsm.state != from)
+		proctitle_state(fsm_state_name(w->fsm.state));
 	if (r == FSM_ERR_REFUSED && from == STA13_AWAIT_CLOSE) {
 		/*
 		 * The association ended (our abort, RJ or RP) while the
@@ -748,6 +751,7 @@ worker_set_tag(struct worker *w)
 		    w->peer.addr, calling, called);
 	}
 	log_settag(tag);
+	proctitle_assoc(tag);
 }
 
 /* Spell out how the association ended, with its PS3.8 codes. */

@@ -1,0 +1,915 @@
+/*
+ * master.c: the listening daemon (STYLE.md 3, design section 6).
+ *
+ * The master keeps root, because it binds again on SIGHUP and removes the
+ * pidfile, and so it never reads a byte from a peer: it accepts, looks at
+ * the peer's address only, and forks.  Each child closes the listeners,
+ * the pidfile and the master's signal pipe, drops to server.user and only
+ * then runs the worker, which reads the A-ASSOCIATE-RQ.
+ *
+ * Signal handlers only set a flag and write a byte to a self-pipe; the
+ * loop does the work.  Signals are blocked around fork() so that a child
+ * never runs the master's handlers.
+ *
+ * Over a limit (global, or per peer address), a connection still gets a
+ * proper answer: a reject worker reads the RQ and sends A-ASSOCIATE-RJ
+ * (2, 3, 2), since closing a socket with unread data may turn into a TCP
+ * reset that destroys the rejection.  Reject workers are bounded by
+ * server.reject_slots; beyond them the connection is closed at once.
+ */
+
+#include "compat.h"
+
+#include <sys/types.h>
+#include <sys/param.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libutil.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "handler.h"
+#include "io.h"
+#include "listen.h"
+#include "log.h"
+#include "master.h"
+#include "privsep.h"
+#include "proctitle.h"
+#include "sdnotify.h"
+#include "serve.h"
+#include "worker.h"
+
+#define MASTER_ACCEPT_BURST	16	/* accepts per listener per turn */
+#define MASTER_BACKOFF_MIN	50	/* ms, after EMFILE or a fork failure */
+#define MASTER_BACKOFF_MAX	1000
+#define MASTER_KILL_EXTRA	5000	/* ms after the abort before SIGKILL */
+#define MASTER_PEER_LEN		(WORKER_ADDR_LEN + 16)
+
+/* A peer address as the per-address limit compares it. */
+struct master_addr {
+	int		 family;
+	uint8_t		 a[16];
+};
+
+struct master_child {
+	pid_t		 pid;
+	int		 reject;	/* only sends RJ (2, 3, 2) */
+	struct master_addr addr;
+	char		 peer[MASTER_PEER_LEN];
+};
+
+struct master_stats {
+	unsigned long long	 accepted;
+	unsigned long long	 workers;
+	unsigned long long	 rejects;
+	unsigned long long	 closed_limit;
+	unsigned long long	 closed_denied;
+	unsigned long long	 fork_failed;
+	unsigned long long	 exit_ok;
+	unsigned long long	 exit_protocol;
+	unsigned long long	 exit_internal;
+	unsigned long long	 exit_signal;
+	unsigned long long	 reloads;
+	unsigned long long	 reload_failed;
+};
+
+struct master {
+	const struct master_opts *opts;
+	char			 path[PATH_MAX];	/* the config, absolute */
+	struct dul_conf		 conf;
+	struct privsep_id	 ids;
+	struct listen_set	 ls;
+	struct pidfh		*pfh;
+	struct sdnotify		 sn;
+	int			 sigp[2];
+	struct pollfd		*pfd;
+	size_t			 npfd;
+
+	struct master_child	*kids;
+	size_t			 nkids, capkids;
+	int			 nworkers;
+	int			 nrejects;
+
+	int			 draining;
+	int			 term_sent;
+	uint64_t		 grace_end;
+	uint64_t		 kill_end;
+	uint64_t		 backoff_until;
+	uint64_t		 backoff_ms;
+	uint64_t		 limit_logged;	/* when, for rate limiting */
+	unsigned long long	 limit_quiet;	/* closes not logged since */
+	uint64_t		 started;
+	struct master_stats	 st;
+};
+
+static volatile sig_atomic_t	 master_got_term;
+static volatile sig_atomic_t	 master_got_hup;
+static volatile sig_atomic_t	 master_got_usr1;
+static volatile sig_atomic_t	 master_got_chld;
+static int			 master_sigfd = -1;
+
+static void	master_sighandler(int);
+static int	master_signals(struct master *);
+static int	master_pollfds(struct master *);
+static void	master_title(struct master *);
+static void	master_addr(const struct sockaddr_storage *, struct master_addr *,
+		    char *, size_t);
+static int	master_count_addr(const struct master *,
+		    const struct master_addr *);
+static int	master_kids_reserve(struct master *, size_t);
+static void	master_backoff(struct master *, const char *);
+static void	master_accept(struct master *, struct listener *);
+static void	master_dispatch(struct master *, int,
+		    const struct sockaddr_storage *);
+static void	master_fork(struct master *, int, const struct master_addr *,
+		    const char *, int);
+static __dead void master_child(struct master *, int, int, const char *,
+		    const sigset_t *);
+static void	master_reap(struct master *);
+static void	master_reload(struct master *);
+static void	master_status(struct master *);
+static void	master_drain(struct master *);
+static void	master_drain_step(struct master *, uint64_t);
+static void	master_kill_all(struct master *, int);
+static int	master_loop(struct master *);
+static int	master_start(struct master *, struct dul_conf *);
+static void	master_free(struct master *);
+
+/* Note a signal for the loop and wake it. */
+static void
+master_sighandler(int sig)
+{
+	int	 saved = errno;
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		master_got_term = 1;
+		break;
+	case SIGHUP:
+		master_got_hup = 1;
+		break;
+	case SIGUSR1:
+		master_got_usr1 = 1;
+		break;
+	case SIGCHLD:
+		master_got_chld = 1;
+		break;
+	}
+	(void)!write(master_sigfd, "", 1);
+	errno = saved;
+}
+
+/* Make the self-pipe and catch the master's signals. */
+static int
+master_signals(struct master *m)
+{
+	struct sigaction	 sa;
+	int			 sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+				    SIGCHLD };
+	size_t			 i;
+
+	if (pipe2(m->sigp, O_CLOEXEC | O_NONBLOCK) == -1)
+		return (-1);
+	master_sigfd = m->sigp[1];
+	memset(&sa, 0, sizeof(sa));
+	sigfillset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sa.sa_handler = master_sighandler;
+	for (i = 0; i < nitems(sigs); i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			return (-1);
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	return (0);
+}
+
+/* Size the poll array for the self-pipe and every listener. */
+static int
+master_pollfds(struct master *m)
+{
+	struct pollfd	*p;
+
+	if (m->npfd >= m->ls.n + 1)
+		return (0);
+	if ((p = reallocarray(m->pfd, m->ls.n + 1, sizeof(*p))) == NULL)
+		return (-1);
+	m->pfd = p;
+	m->npfd = m->ls.n + 1;
+	return (0);
+}
+
+/* Show the master's state in ps(1). */
+static void
+master_title(struct master *m)
+{
+	proctitle_set("master: %d/%d associations, %d rejecting%s",
+	    m->nworkers, m->conf.server.max_associations, m->nrejects,
+	    m->draining ? ", shutting down" : "");
+}
+
+/*
+ * Reduce a peer's address to what the per-address limit compares (an
+ * IPv4-mapped IPv6 address is the IPv4 peer it stands for) and format it.
+ */
+static void
+master_addr(const struct sockaddr_storage *ss, struct master_addr *a,
+    char *peer, size_t len)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
+	char				 host[64];
+	socklen_t			 sl = sizeof(*ss);
+
+	memset(a, 0, sizeof(*a));
+	a->family = ss->ss_family;
+	if (ss->ss_family == AF_INET) {
+		memcpy(a->a, &sin->sin_addr, 4);
+		sl = sizeof(*sin);
+	} else if (ss->ss_family == AF_INET6) {
+		sl = sizeof(*sin6);
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			a->family = AF_INET;
+			memcpy(a->a, &sin6->sin6_addr.s6_addr[12], 4);
+		} else
+			memcpy(a->a, &sin6->sin6_addr, 16);
+	}
+	if (getnameinfo((const struct sockaddr *)ss, sl, host, sizeof(host),
+	    NULL, 0, NI_NUMERICHOST) != 0)
+		strlcpy(host, "unknown", sizeof(host));
+	if (ss->ss_family == AF_INET6)
+		snprintf(peer, len, "[%s]:%u", host,
+		    (unsigned int)ntohs(sin6->sin6_port));
+	else if (ss->ss_family == AF_INET)
+		snprintf(peer, len, "%s:%u", host,
+		    (unsigned int)ntohs(sin->sin_port));
+	else
+		strlcpy(peer, host, len);
+}
+
+/* Count the associations (not reject workers) of one peer address. */
+static int
+master_count_addr(const struct master *m, const struct master_addr *a)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < m->nkids; i++)
+		if (!m->kids[i].reject && m->kids[i].addr.family == a->family &&
+		    memcmp(m->kids[i].addr.a, a->a, sizeof(a->a)) == 0)
+			n++;
+	return (n);
+}
+
+/* Make room for at least n children in the table. */
+static int
+master_kids_reserve(struct master *m, size_t n)
+{
+	struct master_child	*k;
+
+	if (n <= m->capkids)
+		return (0);
+	if ((k = reallocarray(m->kids, n, sizeof(*k))) == NULL)
+		return (-1);
+	m->kids = k;
+	m->capkids = n;
+	return (0);
+}
+
+/*
+ * Stop accepting for a while after a failure that accepting again at once
+ * would only repeat (no descriptors, no memory, no process slot): the
+ * pause doubles up to a second and ends at the next success.
+ */
+static void
+master_backoff(struct master *m, const char *what)
+{
+	int	 first = m->backoff_ms == 0;
+
+	m->backoff_ms = first ? MASTER_BACKOFF_MIN :
+	    MIN(m->backoff_ms * 2, MASTER_BACKOFF_MAX);
+	m->backoff_until = io_now() + m->backoff_ms;
+	if (first)
+		log_warn("%s; pausing accept() for %llu ms", what,
+		    (unsigned long long)m->backoff_ms);
+	else
+		log_debug("%s; pausing accept() for %llu ms", what,
+		    (unsigned long long)m->backoff_ms);
+}
+
+/* Accept what one listener has queued, as far as the limits allow. */
+static void
+master_accept(struct master *m, struct listener *l)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	int			 i, fd;
+
+	for (i = 0; i < MASTER_ACCEPT_BURST && l->fd != -1; i++) {
+		if (m->conf.server.on_limit == CONF_ON_LIMIT_DEFER &&
+		    m->nworkers >= m->conf.server.max_associations)
+			return;
+		sslen = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_CLOEXEC);
+		if (fd == -1) {
+			switch (errno) {
+			case EAGAIN:
+				return;
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+			case EPERM:
+				continue;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				master_backoff(m, "accept");
+				return;
+			default:
+				log_warn("accept on %s", l->name);
+				return;
+			}
+		}
+		if (m->backoff_ms != 0) {
+			log_info("accepting connections again");
+			m->backoff_ms = 0;
+		}
+		m->st.accepted++;
+		master_dispatch(m, fd, &ss);
+	}
+}
+
+/*
+ * Decide what one accepted connection gets: a worker, a reject worker,
+ * or closing.  Only the peer's address is looked at.
+ */
+static void
+master_dispatch(struct master *m, int fd, const struct sockaddr_storage *ss)
+{
+	const struct conf_server	*s = &m->conf.server;
+	struct master_addr		 a;
+	char				 peer[MASTER_PEER_LEN];
+	const char			*which = NULL;
+	uint64_t			 now;
+
+	master_addr(ss, &a, peer, sizeof(peer));
+	if (m->conf.access.on_denied == CONF_DENIED_CLOSE &&
+	    !conf_access_ok(&m->conf, (const struct sockaddr *)ss)) {
+		m->st.closed_denied++;
+		log_info("connection from %s closed: address not allowed "
+		    "(access.on_denied = close)", peer);
+		close(fd);
+		return;
+	}
+	if (m->nworkers >= s->max_associations)
+		which = "max_associations";
+	else if (s->max_associations_per_ip > 0 &&
+	    master_count_addr(m, &a) >= s->max_associations_per_ip)
+		which = "max_associations_per_ip";
+	if (which == NULL) {
+		master_fork(m, fd, &a, peer, 0);
+		return;
+	}
+	if (m->nrejects < s->reject_slots) {
+		log_debug("%s over %s: a reject worker answers", peer, which);
+		master_fork(m, fd, &a, peer, 1);
+		return;
+	}
+	m->st.closed_limit++;
+	close(fd);
+	now = io_now();
+	if (m->limit_logged == 0 || now - m->limit_logged >= 1000) {
+		log_warnx("connection from %s closed: %s reached and all %d "
+		    "reject slots busy (%llu more closed since the last "
+		    "report)", peer, which, s->reject_slots, m->limit_quiet);
+		m->limit_logged = now;
+		m->limit_quiet = 0;
+	} else
+		m->limit_quiet++;
+}
+
+/* Fork a worker (or a reject worker) for an accepted connection. */
+static void
+master_fork(struct master *m, int fd, const struct master_addr *a,
+    const char *peer, int reject)
+{
+	struct master_child	*k;
+	sigset_t		 all, old;
+	pid_t			 pid;
+
+	if (master_kids_reserve(m, m->nkids + 1) == -1) {
+		log_warn("connection from %s closed", peer);
+		close(fd);
+		return;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) == -1) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		m->st.fork_failed++;
+		close(fd);
+		master_backoff(m, "fork");
+		return;
+	}
+	if (pid == 0)
+		master_child(m, fd, reject, peer, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(fd);
+	m->backoff_ms = 0;
+	k = &m->kids[m->nkids++];
+	memset(k, 0, sizeof(*k));
+	k->pid = pid;
+	k->reject = reject;
+	k->addr = *a;
+	strlcpy(k->peer, peer, sizeof(k->peer));
+	if (reject) {
+		m->nrejects++;
+		m->st.rejects++;
+	} else {
+		m->nworkers++;
+		m->st.workers++;
+	}
+	log_debug("%s %ld for %s", reject ? "reject worker" : "worker",
+	    (long)pid, peer);
+	master_title(m);
+}
+
+/*
+ * In the child, right after fork() and with every signal blocked: close
+ * what is the master's, set the worker's signals, drop privileges, and
+ * only then run the association.  Workers leave with _exit(): the
+ * master's atexit handlers and stdio buffers are not theirs.
+ */
+static __dead void
+master_child(struct master *m, int fd, int reject, const char *peer,
+    const sigset_t *mask)
+{
+	struct worker_params	 p;
+	struct handler		 h;
+	int			 sigfd;
+
+	listen_close(&m->ls);
+	close(m->sigp[0]);
+	close(m->sigp[1]);
+	if (m->pfh != NULL)
+		close(pidfile_fileno(m->pfh));
+	log_procinit("worker");
+	if ((sigfd = serve_signals(0)) == -1) {
+		log_warn("worker signal pipe");
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	if (privsep_drop(&m->ids) == -1) {
+		log_warn("cannot drop privileges to user %s", m->ids.user);
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	proctitle_set("%s %s", reject ? "reject" : "worker", peer);
+	serve_params(&p, &m->conf, &h);
+	p.sigfd = sigfd;
+	if (reject) {
+		p.over_limit = 1;
+		p.to.artim = MIN(p.to.artim, SERVE_REJECT_ARTIM);
+	}
+	_exit(worker_run(&p, fd));
+}
+
+/* Reap every exited child and log how it ended. */
+static void
+master_reap(struct master *m)
+{
+	struct master_child	*k;
+	const char		*what, *why;
+	size_t			 i;
+	pid_t			 pid;
+	int			 st, code;
+
+	for (;;) {
+		if ((pid = waitpid(-1, &st, WNOHANG)) == 0)
+			break;
+		if (pid == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < m->nkids && m->kids[i].pid != pid; i++)
+			;
+		if (i == m->nkids) {
+			log_debug("reaped process %ld, not a worker",
+			    (long)pid);
+			continue;
+		}
+		k = &m->kids[i];
+		what = k->reject ? "reject worker" : "worker";
+		if (WIFSIGNALED(st)) {
+			m->st.exit_signal++;
+			log_warnx("%s %ld for %s killed by signal %d (%s)",
+			    what, (long)pid, k->peer, WTERMSIG(st),
+			    strsignal(WTERMSIG(st)));
+		} else {
+			code = WEXITSTATUS(st);
+			switch (code) {
+			case WORKER_EXIT_OK:
+				m->st.exit_ok++;
+				why = "ok";
+				break;
+			case WORKER_EXIT_PROTOCOL:
+				m->st.exit_protocol++;
+				why = "protocol violation";
+				break;
+			default:
+				m->st.exit_internal++;
+				why = "internal error";
+				break;
+			}
+			if (code == WORKER_EXIT_OK)
+				log_debug("%s %ld for %s exited with status 0",
+				    what, (long)pid, k->peer);
+			else
+				log_warnx("%s %ld for %s exited with status %d "
+				    "(%s)", what, (long)pid, k->peer, code,
+				    why);
+		}
+		if (k->reject)
+			m->nrejects--;
+		else
+			m->nworkers--;
+		*k = m->kids[--m->nkids];
+	}
+	master_title(m);
+}
+
+/*
+ * SIGHUP: load the file again.  The new configuration takes over only
+ * when all of it works (the file, the accounts, the log file, the new
+ * listeners); otherwise the running one stays, with the error logged.
+ * Running associations keep the configuration they were forked with.
+ */
+static void
+master_reload(struct master *m)
+{
+	struct dul_conf		 nc;
+	struct privsep_id	 nid;
+	struct listen_set	 nls;
+	struct timespec		 ts;
+	char			 err[CONF_ERR_MAX];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sdnotify_send(&m->sn, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+	memset(&nls, 0, sizeof(nls));
+	if (conf_load(m->path, &nc, m->opts->conf_flags, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	if (privsep_resolve(&nc, &nid, err, sizeof(err)) == -1)
+		goto fail_conf;
+	if (serve_log(&nc, m->opts->log_stderr, m->opts->verbose) == -1) {
+		snprintf(err, sizeof(err), "logging.file %s: %s",
+		    nc.logging.file, strerror(errno));
+		goto fail_conf;
+	}
+	if (!m->ls.systemd && listen_bind(&nls, &nc, &m->ls, err,
+	    sizeof(err)) == -1) {
+		serve_log(&m->conf, m->opts->log_stderr, m->opts->verbose);
+		goto fail_conf;
+	}
+	if (strcmp(nc.server.pidfile, m->conf.server.pidfile) != 0)
+		log_warnx("reload: a new server.pidfile takes effect only "
+		    "after a restart");
+	if (!m->ls.systemd) {
+		listen_close(&m->ls);
+		listen_move(&m->ls, &nls);
+	}
+	conf_free(&m->conf);
+	m->conf = nc;
+	m->ids = nid;
+	if (master_pollfds(m) == -1)
+		log_warn("reload: poll array");
+	m->st.reloads++;
+	log_info("configuration reloaded from %s: %zu AE entr%s, %zu "
+	    "listener%s; new associations use it", m->path, m->conf.nae,
+	    m->conf.nae == 1 ? "y" : "ies", m->ls.n, m->ls.n == 1 ? "" : "s");
+	sdnotify_send(&m->sn, "READY=1\nSTATUS=configuration reloaded");
+	master_title(m);
+	return;
+fail_conf:
+	conf_free(&nc);
+fail:
+	m->st.reload_failed++;
+	if (log_reopen() == -1)
+		log_warn("reopen log file");
+	log_warnx("reload failed, the running configuration stays: %s", err);
+	sdnotify_send(&m->sn, "READY=1\nSTATUS=reload failed; running "
+	    "configuration kept");
+}
+
+/* SIGUSR1: one line with the counts. */
+static void
+master_status(struct master *m)
+{
+	struct master_stats	*s = &m->st;
+
+	log_info("status: associations %d/%d, reject workers %d/%d, "
+	    "listeners %zu%s; since start (%llu s): accepted %llu, workers "
+	    "%llu, reject workers %llu, closed at limit %llu, closed by "
+	    "access %llu, fork failures %llu; exits ok %llu, protocol %llu, "
+	    "internal %llu, signalled %llu; reloads %llu, failed %llu",
+	    m->nworkers, m->conf.server.max_associations, m->nrejects,
+	    m->conf.server.reject_slots, m->ls.n,
+	    m->draining ? ", shutting down" : "",
+	    (unsigned long long)((io_now() - m->started) / 1000), s->accepted,
+	    s->workers, s->rejects, s->closed_limit, s->closed_denied,
+	    s->fork_failed, s->exit_ok, s->exit_protocol, s->exit_internal,
+	    s->exit_signal, s->reloads, s->reload_failed);
+}
+
+/* Signal every child. */
+static void
+master_kill_all(struct master *m, int sig)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->nkids; i++)
+		if (kill(m->kids[i].pid, sig) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)m->kids[i].pid);
+}
+
+/*
+ * SIGTERM or SIGINT: stop accepting at once (the listeners close, so new
+ * peers are refused rather than left in a backlog), tell the workers a
+ * drain started (SIGUSR2, design decision 9) and give them
+ * server.shutdown_grace to finish.
+ */
+static void
+master_drain(struct master *m)
+{
+	m->draining = 1;
+	sdnotify_send(&m->sn, "STOPPING=1\nSTATUS=shutting down");
+	listen_close(&m->ls);
+	m->grace_end = io_now() + (uint64_t)m->conf.server.shutdown_grace *
+	    1000;
+	log_info("shutting down: not accepting; %d association%s get %d s "
+	    "to finish", m->nworkers, m->nworkers == 1 ? "" : "s",
+	    m->conf.server.shutdown_grace);
+	master_kill_all(m, SIGUSR2);
+	master_title(m);
+}
+
+/*
+ * Move a drain on: when the grace ends, SIGTERM makes every worker abort
+ * (A-ABORT) and then wait for its peer and handler; whoever is still
+ * there after ARTIM, timeouts.handler_exit and a margin gets SIGKILL.
+ */
+static void
+master_drain_step(struct master *m, uint64_t now)
+{
+	uint64_t	 wait = m->conf.timeouts.artim;
+	size_t		 i;
+
+	if (m->nkids == 0)
+		return;
+	if (!m->term_sent && now >= m->grace_end) {
+		for (i = 0; i < m->conf.nae; i++)
+			wait = MAX(wait, m->conf.ae[i].timeouts.artim +
+			    m->conf.ae[i].timeouts.handler_exit);
+		wait = MAX(wait, m->conf.timeouts.artim +
+		    m->conf.timeouts.handler_exit);
+		log_info("grace period over: aborting %d association%s",
+		    m->nworkers, m->nworkers == 1 ? "" : "s");
+		master_kill_all(m, SIGTERM);
+		m->term_sent = 1;
+		m->kill_end = now + wait + MASTER_KILL_EXTRA;
+	} else if (m->term_sent && m->kill_end != 0 && now >= m->kill_end) {
+		log_warnx("%zu worker%s still running after the abort: "
+		    "killing", m->nkids, m->nkids == 1 ? "" : "s");
+		master_kill_all(m, SIGKILL);
+		m->kill_end = 0;
+	}
+}
+
+/* Serve until a drain has ended. */
+static int
+master_loop(struct master *m)
+{
+	char		 buf[64];
+	uint64_t	 now, deadline;
+	size_t		 i, n;
+	int		 listening;
+
+	while (!m->draining || m->nkids > 0) {
+		now = io_now();
+		deadline = IO_NO_DEADLINE;
+		listening = !m->draining && now >= m->backoff_until &&
+		    !(m->conf.server.on_limit == CONF_ON_LIMIT_DEFER &&
+		    m->nworkers >= m->conf.server.max_associations);
+		if (!m->draining && now < m->backoff_until)
+			deadline = m->backoff_until;
+		if (m->draining)
+			deadline = m->term_sent ? m->kill_end : m->grace_end;
+		m->pfd[0].fd = m->sigp[0];
+		m->pfd[0].events = POLLIN;
+		m->pfd[0].revents = 0;
+		n = 1;
+		for (i = 0; listening && i < m->ls.n; i++, n++) {
+			m->pfd[n].fd = m->ls.l[i].fd;
+			m->pfd[n].events = POLLIN;
+			m->pfd[n].revents = 0;
+		}
+		if (poll(m->pfd, n, io_timeout(deadline, now)) == -1 &&
+		    errno != EINTR) {
+			log_warn("poll");
+			m->pfd[0].revents = 0;
+			n = 1;
+		}
+		if (m->pfd[0].revents & POLLIN)
+			while (read(m->sigp[0], buf, sizeof(buf)) > 0)
+				;
+		if (master_got_chld) {
+			master_got_chld = 0;
+			master_reap(m);
+		}
+		if (master_got_term) {
+			master_got_term = 0;
+			if (!m->draining)
+				master_drain(m);
+			else if (!m->term_sent) {
+				log_info("second stop signal: ending the grace "
+				    "period now");
+				m->grace_end = io_now();
+			}
+		}
+		if (master_got_hup) {
+			master_got_hup = 0;
+			if (m->draining)
+				log_info("SIGHUP ignored while shutting down");
+			else
+				master_reload(m);
+		}
+		if (master_got_usr1) {
+			master_got_usr1 = 0;
+			master_status(m);
+		}
+		if (m->draining) {
+			master_drain_step(m, io_now());
+			continue;
+		}
+		/* A reload may have replaced the listeners polled above. */
+		for (i = 1; i < n && i <= m->ls.n; i++)
+			if (m->pfd[i].revents & (POLLIN | POLLERR) &&
+			    m->pfd[i].fd == m->ls.l[i - 1].fd)
+				master_accept(m, &m->ls.l[i - 1]);
+	}
+	log_info("all associations ended; exiting");
+	return (DUL_EXIT_OK);
+}
+
+/*
+ * Everything that can fail at start-up, in order: accounts, pidfile (a
+ * second instance fails here, naming the first), listeners, log target,
+ * detaching, signals.  Errors go to stderr, where the operator is, until
+ * the log target is set.  Returns the exit code to leave with, or -1 to
+ * go on serving.
+ */
+static int
+master_start(struct master *m, struct dul_conf *conf)
+{
+	char	 err[CONF_ERR_MAX];
+	pid_t	 other = -1;
+	int	 r;
+
+	m->conf = *conf;
+	memset(conf, 0, sizeof(*conf));
+	m->sigp[0] = m->sigp[1] = -1;
+	m->started = io_now();
+	if (realpath(m->opts->conf_path, m->path) == NULL)
+		strlcpy(m->path, m->opts->conf_path, sizeof(m->path));
+	if (sdnotify_init(&m->sn) == -1)
+		log_warnx("NOTIFY_SOCKET is neither a path nor abstract: "
+		    "ignored");
+	if (privsep_resolve(&m->conf, &m->ids, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s", m->path, err);
+		return (DUL_EXIT_CONFIG);
+	}
+	if (m->conf.server.pidfile[0] != '\0') {
+		m->pfh = pidfile_open(m->conf.server.pidfile, 0644, &other);
+		if (m->pfh == NULL && errno == EEXIST) {
+			log_warnx("another dulserverd is running as pid %ld "
+			    "(pidfile %s)", (long)other,
+			    m->conf.server.pidfile);
+			return (DUL_EXIT_SYSTEM);
+		}
+		if (m->pfh == NULL) {
+			log_warn("pidfile %s", m->conf.server.pidfile);
+			return (DUL_EXIT_SYSTEM);
+		}
+		io_set_cloexec(pidfile_fileno(m->pfh));
+	}
+	if ((r = listen_systemd(&m->ls, err, sizeof(err))) == -1) {
+		log_warnx("%s", err);
+		return (DUL_EXIT_SYSTEM);
+	}
+	if (r == 0 && listen_bind(&m->ls, &m->conf, NULL, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return (DUL_EXIT_SYSTEM);
+	}
+	/* Until here, errors went to the operator's stderr. */
+	if (serve_log(&m->conf, m->opts->log_stderr, m->opts->verbose) == -1) {
+		log_warn("logging.file %s", m->conf.logging.file);
+		return (DUL_EXIT_SYSTEM);
+	}
+	if (m->opts->detach) {
+		if (m->conf.logging.target == CONF_LOG_STDERR &&
+		    !m->opts->log_stderr) {
+			log_info("detaching: logging to syslog from now on");
+			log_target(LOG_TO_SYSLOG, NULL,
+			    m->conf.logging.facility);
+		}
+		if (daemon(0, m->opts->log_stderr) == -1) {
+			log_warn("daemon");
+			return (DUL_EXIT_SYSTEM);
+		}
+	}
+	if (m->pfh != NULL && pidfile_write(m->pfh) == -1)
+		log_warn("pidfile %s", m->conf.server.pidfile);
+	if (master_signals(m) == -1 || master_pollfds(m) == -1) {
+		log_warn("signals");
+		return (DUL_EXIT_SYSTEM);
+	}
+	return (-1);
+}
+
+/* Release what the master holds. */
+static void
+master_free(struct master *m)
+{
+	listen_close(&m->ls);
+	if (m->pfh != NULL)
+		pidfile_remove(m->pfh);
+	if (m->sigp[0] != -1)
+		close(m->sigp[0]);
+	if (m->sigp[1] != -1)
+		close(m->sigp[1]);
+	master_sigfd = -1;
+	free(m->pfd);
+	free(m->kids);
+	conf_free(&m->conf);
+}
+
+/*
+ * Run the daemon with a loaded configuration, which the master takes
+ * over.  Returns the process's exit code.
+ */
+int
+master_main(const struct master_opts *opts, struct dul_conf *conf)
+{
+	struct master	*m;
+	size_t		 i;
+	int		 code;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		log_warn("master");
+		conf_free(conf);
+		return (DUL_EXIT_SYSTEM);
+	}
+	m->opts = opts;
+	log_procinit("master");
+	if ((code = master_start(m, conf)) != -1) {
+		master_free(m);
+		free(m);
+		return (code);
+	}
+	for (i = 0; i < m->ls.n; i++)
+		log_info("listening on %s%s", m->ls.l[i].name,
+		    m->ls.systemd ? " (from systemd)" : "");
+	log_info("%s %s started: up to %d associations, %d per address, "
+	    "%d reject slots", PACKAGE_NAME, PACKAGE_VERSION,
+	    m->conf.server.max_associations,
+	    m->conf.server.max_associations_per_ip,
+	    m->conf.server.reject_slots);
+	sdnotify_send(&m->sn, "READY=1\nMAINPID=%ld\nSTATUS=listening on "
+	    "%zu socket%s", (long)getpid(), m->ls.n, m->ls.n == 1 ? "" : "s");
+	master_title(m);
+	code = master_loop(m);
+	master_free(m);
+	free(m);
+	return (code);
+}

@@ -1,0 +1,244 @@
+/*
+ * serve.c: one worker path, three launchers (STYLE.md 3).  The master
+ * forks workers; -i serves the connection inetd, xinetd, tcpserver or
+ * systemd (Accept=yes) put on fds 0 and 1; -d accepts one connection and
+ * serves it in the foreground.  All three drop privileges before the
+ * worker reads its first byte.
+ */
+
+#include "compat.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "handler.h"
+#include "listen.h"
+#include "log.h"
+#include "privsep.h"
+#include "proctitle.h"
+#include "serve.h"
+#include "worker.h"
+
+static int	 serve_sigpipe = -1;	/* the worker's self-pipe, write end */
+
+static void	 serve_sighandler(int);
+
+/*
+ * Point the logger at logging.target (stderr when forced by -e or -d)
+ * with logging.level raised by verbose.  Returns -1 with errno set when
+ * the log file cannot be opened.
+ */
+int
+serve_log(const struct dul_conf *c, int force_stderr, int verbose)
+{
+	int	 to;
+
+	switch (c->logging.target) {
+	case CONF_LOG_FILE:
+		to = LOG_TO_FILE;
+		break;
+	case CONF_LOG_SYSLOG:
+		to = LOG_TO_SYSLOG;
+		break;
+	default:
+		to = LOG_TO_STDERR;
+		break;
+	}
+	if (force_stderr)
+		to = LOG_TO_STDERR;
+	if (log_target(to, c->logging.file, c->logging.facility) == -1)
+		return (-1);
+	log_setverbose((int)c->logging.level - CONF_LEVEL_INFO + verbose);
+	return (0);
+}
+
+/* Fill a worker's parameters from the configuration. */
+void
+serve_params(struct worker_params *p, const struct dul_conf *c,
+    struct handler *h)
+{
+	worker_params_default(p);
+	p->to.artim = c->timeouts.artim;
+	p->to.idle = c->timeouts.idle;
+	p->to.su = c->timeouts.handler;
+	p->to.send = c->timeouts.send;
+	p->to.release = c->timeouts.release;
+	p->to.association = c->timeouts.association;
+	p->max_pdu_receive = c->network.max_pdu_receive;
+	p->max_pdu_send = c->network.max_pdu_send;
+	p->max_rq_pdu = c->network.max_rq_pdu;
+	p->impl_class_uid = c->network.implementation_class_uid;
+	p->impl_version = c->network.implementation_version;
+	handler_init(h, c);
+	p->policy.route = handler_policy_route;
+	p->policy.ctx = h;
+	p->su = &handler_su_ops;
+	p->su_ctx = h;
+}
+
+/* Pass a signal to the worker's loop as one byte on its pipe. */
+static void
+serve_sighandler(int sig)
+{
+	int	 saved = errno;
+	uint8_t	 b = sig == SIGINT ? SIGTERM : (uint8_t)sig;
+
+	(void)!write(serve_sigpipe, &b, 1);
+	errno = saved;
+}
+
+/*
+ * Set a worker's signals (design decision 9): SIGTERM aborts the
+ * association and SIGUSR2 announces a drain, both through a self-pipe
+ * whose read end is returned; SIGINT, SIGHUP, SIGUSR1 and SIGPIPE are
+ * ignored, except that under -d (debug) SIGINT aborts like SIGTERM.
+ * Everything else the master had is back at its default.
+ */
+int
+serve_signals(int debug)
+{
+	struct sigaction	 sa;
+	int			 p[2];
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+		return (-1);
+	serve_sigpipe = p[1];
+	memset(&sa, 0, sizeof(sa));
+	sigfillset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = serve_sighandler;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	if (debug)
+		sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	if (!debug)
+		sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	return (p[0]);
+}
+
+/* Return whether two descriptors are the same open file. */
+static int
+serve_same_file(int a, int b)
+{
+	struct stat	 sa, sb;
+
+	if (fstat(a, &sa) == -1 || fstat(b, &sb) == -1)
+		return (0);
+	return (sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+}
+
+/*
+ * -i: serve the one connection on fd 0.  The socket moves to a high
+ * descriptor and fds 0 and 1 point at /dev/null.  fd 2 stays for logging
+ * only when it is not the socket itself (inetd hands the socket on 0, 1
+ * and 2; systemd's StandardError=journal does not): otherwise log lines
+ * would reach the peer, so they go to syslog instead.
+ */
+int
+serve_inetd(const struct dul_conf *c, const struct privsep_id *ids)
+{
+	struct worker_params	 p;
+	struct handler		 h;
+	int			 fd, null, sigfd;
+
+	if ((fd = fcntl(0, F_DUPFD_CLOEXEC, 10)) == -1) {
+		log_warn("-i: fd 0");
+		return (DUL_EXIT_SYSTEM);
+	}
+	if ((null = open("/dev/null", O_RDWR)) == -1) {
+		log_warn("/dev/null");
+		return (DUL_EXIT_SYSTEM);
+	}
+	if (serve_same_file(2, fd) || fcntl(2, F_GETFD) == -1) {
+		log_target(LOG_TO_SYSLOG, NULL, c->logging.facility);
+		dup2(null, 2);
+	} else if (c->logging.target != CONF_LOG_STDERR)
+		dup2(null, 2);
+	dup2(null, 0);
+	dup2(null, 1);
+	if (null > 2)
+		close(null);
+	if ((sigfd = serve_signals(0)) == -1) {
+		log_warn("signal pipe");
+		return (DUL_EXIT_SYSTEM);
+	}
+	log_procinit("worker");
+	if (privsep_drop(ids) == -1) {
+		log_warn("cannot drop privileges to user %s", ids->user);
+		return (WORKER_EXIT_INTERNAL);
+	}
+	proctitle_set("worker (inetd)");
+	serve_params(&p, c, &h);
+	p.sigfd = sigfd;
+	return (worker_run(&p, fd));
+}
+
+/*
+ * -d: wait for one connection on any listener, close them all, and serve
+ * that connection in this process, logging on stderr.
+ */
+int
+serve_debug(const struct dul_conf *c, const struct privsep_id *ids,
+    struct listen_set *ls)
+{
+	struct worker_params	 p;
+	struct handler		 h;
+	struct pollfd		 pfd[LISTEN_SD_MAX];
+	size_t			 i, n;
+	int			 fd = -1, sigfd;
+
+	n = ls->n < nitems(pfd) ? ls->n : nitems(pfd);
+	for (i = 0; i < n; i++) {
+		log_info("debug: waiting for one connection on %s",
+		    ls->l[i].name);
+		pfd[i].fd = ls->l[i].fd;
+		pfd[i].events = POLLIN;
+	}
+	while (fd == -1) {
+		if (poll(pfd, n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("poll");
+			return (DUL_EXIT_SYSTEM);
+		}
+		for (i = 0; i < n && fd == -1; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			fd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd == -1 && errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED) {
+				log_warn("accept");
+				return (DUL_EXIT_SYSTEM);
+			}
+		}
+	}
+	listen_close(ls);
+	if ((sigfd = serve_signals(1)) == -1) {
+		log_warn("signal pipe");
+		return (DUL_EXIT_SYSTEM);
+	}
+	log_procinit("worker");
+	if (privsep_drop(ids) == -1) {
+		log_warn("cannot drop privileges to user %s", ids->user);
+		return (WORKER_EXIT_INTERNAL);
+	}
+	proctitle_set("worker (debug)");
+	serve_params(&p, c, &h);
+	p.sigfd = sigfd;
+	return (worker_run(&p, fd));
+}

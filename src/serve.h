@@ -1,0 +1,31 @@
+/*
+ * serve.h: what every launcher of a worker shares (the master's fork, -i
+ * and -d): the worker's parameters from the configuration, its signals,
+ * the logger set from logging.*, and the daemon's exit codes (design
+ * decision 10, documented in dulserverd(8)).
+ */
+#ifndef DUL_SERVE_H
+#define DUL_SERVE_H
+
+struct dul_conf;
+struct handler;
+struct listen_set;
+struct privsep_id;
+struct worker_params;
+
+#define DUL_EXIT_OK		0
+#define DUL_EXIT_CONFIG		1	/* as dulserverd -n */
+#define DUL_EXIT_USAGE		100
+#define DUL_EXIT_SYSTEM		111	/* an OS failure at start-up */
+
+#define SERVE_REJECT_ARTIM	10000	/* a reject worker's ARTIM cap, ms */
+
+int	 serve_log(const struct dul_conf *, int, int);
+void	 serve_params(struct worker_params *, const struct dul_conf *,
+	    struct handler *);
+int	 serve_signals(int);
+int	 serve_inetd(const struct dul_conf *, const struct privsep_id *);
+int	 serve_debug(const struct dul_conf *, const struct privsep_id *,
+	    struct listen_set *);
+
+#endif /* DUL_SERVE_H */
