@@ -249,7 +249,9 @@ worker_events(struct worker *w)
 		default:
 			break;
 		}
-		w->su_deadline = 0;
+		/* Only an answer stops the clock; P-DATA in Sta8 is not one. */
+		if (ev.ev != EVT9_PDATA_REQ)
+			w->su_deadline = 0;
 		worker_step(w, ev.ev, &a);
 	}
 }

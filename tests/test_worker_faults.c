@@ -546,6 +546,39 @@ test_worker_peer_not_reading_meets_send_deadline(void **state)
 	harness_teardown(state);
 }
 
+/*
+ * P-DATA the service user sends after the A-RELEASE indication (AR-7) is
+ * not its answer: the deadline for that answer still holds.
+ */
+static void
+test_worker_pdata_in_sta8_keeps_su_deadline(void **state)
+{
+	struct run	 r;
+	uint8_t		 rsp[256];
+	size_t		 n;
+	uint64_t	 t0;
+
+	(void)state;
+	run_init(&r);
+	r.su.flags = TSU_NO_RELEASE_ANSWER | TSU_PDATA_ON_RELEASE;
+	r.p.to.idle = 5000;
+	run_start(&r);
+	associate(&r);
+	t0 = io_now();
+	peer_send(&r, RELRQ, sizeof(RELRQ));
+	n = wt_echo_rsp_pdu(rsp, sizeof(rsp), 1, 99);
+	expect_bytes(&r, rsp, n);
+	expect_bytes(&r, ABORT20, sizeof(ABORT20));
+	assert_true(since(t0) >= 250 && since(t0) <= 300 + SLACK_MS);
+	expect_step(&r, T_AR2);
+	expect_step(&r, "Sta8 + Evt9 -> AR-7 -> Sta8");
+	expect_step(&r, "Sta8 + Evt15 -> AA-1 -> Sta13");
+	expect_step(&r, T_AR5);
+	run_check(&r, WORKER_EXIT_PROTOCOL);
+	expect_log(&r, "did not answer");
+	harness_teardown(state);
+}
+
 /* A test that forks a worker, and kills it if the test fails. */
 #define T(f)	cmocka_unit_test_teardown(f, harness_teardown)
 
@@ -571,6 +604,7 @@ main(void)
 		T(test_worker_http_request_aborts_once),
 		T(test_worker_huge_lengths_abort_without_reading),
 		T(test_worker_peer_not_reading_meets_send_deadline),
+		T(test_worker_pdata_in_sta8_keeps_su_deadline),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -27,6 +27,7 @@ static void	tsu_p_abort_ind(void *, struct worker *, uint8_t,
 		    enum worker_cause);
 static int	tsu_end(void *, struct worker *);
 static void	tsu_push(struct worker *, enum fsm_event);
+static int	tsu_echo_rsp(struct tsu *, struct worker *, uint8_t, uint16_t);
 
 const struct su_ops tsu_ops = {
 	.name = "test service user",
@@ -146,6 +147,27 @@ tsu_assoc_ind(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 		tsu_push(w, EVT15_ABORT_REQ);
 }
 
+/* Queue a C-ECHO-RSP, status 0000, as one PDV on the given context. */
+static int
+tsu_echo_rsp(struct tsu *su, struct worker *w, uint8_t pcid, uint16_t msgid)
+{
+	struct su_event	 e;
+	uint8_t		*slot;
+	ssize_t		 n;
+
+	slot = su->rsp[su->next_rsp++ % TSU_RSP_SLOTS];
+	n = dimse_echo_rsp(slot + PDU_PDV_HDR_LEN, sizeof(su->rsp[0]) -
+	    PDU_PDV_HDR_LEN, msgid, DIMSE_STATUS_SUCCESS);
+	if (n < 0 || (n = dimse_pdv(slot, sizeof(su->rsp[0]), pcid,
+	    slot + PDU_PDV_HDR_LEN, (size_t)n)) < 0)
+		return (-1);
+	memset(&e, 0, sizeof(e));
+	e.ev = EVT9_PDATA_REQ;
+	e.pdvs = slot;
+	e.len = (size_t)n;
+	return (worker_push(w, &e));
+}
+
 /* Answer each complete C-ECHO-RQ with a C-ECHO-RSP, status 0000. */
 static void
 tsu_pdata_ind(void *ctx, struct worker *w, const uint8_t *items, size_t len)
@@ -155,9 +177,6 @@ tsu_pdata_ind(void *ctx, struct worker *w, const uint8_t *items, size_t len)
 	struct pdu_iter		 it;
 	struct pdu_pdv		 pdv;
 	struct dimse_cmd	 c;
-	struct su_event		 e;
-	uint8_t			*slot;
-	ssize_t			 n;
 	int			 r;
 
 	memset(&pd, 0, sizeof(pd));
@@ -186,20 +205,10 @@ tsu_pdata_ind(void *ctx, struct worker *w, const uint8_t *items, size_t len)
 			    "request: not answered", c.msgid);
 			continue;
 		}
-		slot = su->rsp[su->next_rsp++ % TSU_RSP_SLOTS];
-		n = dimse_echo_rsp(slot + PDU_PDV_HDR_LEN,
-		    sizeof(su->rsp[0]) - PDU_PDV_HDR_LEN, c.msgid,
-		    DIMSE_STATUS_SUCCESS);
-		if (n < 0 || (n = dimse_pdv(slot, sizeof(su->rsp[0]), pdv.pcid,
-		    slot + PDU_PDV_HDR_LEN, (size_t)n)) < 0) {
+		if (tsu_echo_rsp(su, w, pdv.pcid, c.msgid) == -1) {
 			su->bad_command++;
 			continue;
 		}
-		memset(&e, 0, sizeof(e));
-		e.ev = EVT9_PDATA_REQ;
-		e.pdvs = slot;
-		e.len = (size_t)n;
-		worker_push(w, &e);
 		su->echoes++;
 		if (su->flags & TSU_RELEASE_AFTER_ECHO) {
 			tsu_push(w, EVT11_RELEASE_REQ);
@@ -216,6 +225,9 @@ tsu_release_ind(void *ctx, struct worker *w)
 
 	su->released++;
 	log_info("test su: release indication");
+	/* PS3.8 7.2.2: the release acceptor may still send P-DATA. */
+	if (su->flags & TSU_PDATA_ON_RELEASE)
+		tsu_echo_rsp(su, w, 1, 99);
 	if (!(su->flags & TSU_NO_RELEASE_ANSWER))
 		tsu_push(w, EVT14_RELEASE_RSP);
 }

@@ -24,6 +24,7 @@
 #define TSU_RELEASE_AFTER_ACCEPT 0x04	/* Evt11 right after accepting */
 #define TSU_ABORT_AFTER_ACCEPT	0x08	/* Evt15 right after accepting */
 #define TSU_RELEASE_AFTER_ECHO	0x10	/* Evt11 after answering C-ECHO */
+#define TSU_PDATA_ON_RELEASE	0x20	/* a late C-ECHO-RSP in Sta8 */
 
 #define TSU_RSP_SLOTS		8
 
