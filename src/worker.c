@@ -203,8 +203,11 @@ worker_abort_local(struct worker *w, uint8_t source, uint8_t reason)
 	a.abort_source = source;
 	a.abort_reason = reason;
 	if (w->fsm.state == STA2_TRANSPORT_OPEN) {
-		/* Nothing to abort yet: close as if ARTIM had expired. */
-		w->fsm.artim_deadline = 1;
+		/*
+		 * Nothing to abort yet: close as ARTIM's expiry does (AA-2).
+		 * The machine's fields are its own, so ARTIM's deadline is
+		 * left alone; Evt18's cell does not look at it.
+		 */
 		worker_step(w, EVT18_ARTIM_EXPIRED, NULL);
 		return;
 	}

@@ -392,7 +392,7 @@ test_worker_stall_mid_pdu_aborts(void **state)
 	harness_teardown(state);
 }
 
-/* SIGTERM on the signal pipe aborts an established association. */
+/* SIGTERM on the signal pipe aborts an association, or closes before one. */
 static void
 test_worker_sigterm_aborts(void **state)
 {
@@ -415,6 +415,19 @@ test_worker_sigterm_aborts(void **state)
 	expect_step(&r, T_AR5);
 	run_check(&r, WORKER_EXIT_OK);
 	expect_log(&r, "server shutting down");
+	harness_teardown(state);
+
+	/* Before any RQ there is nothing to abort: close, as AA-2 does. */
+	run_init(&r);
+	assert_int_equal(pipe(sp), 0);
+	r.p.sigfd = sp[0];
+	run_start(&r);
+	close(sp[0]);
+	assert_int_equal(write(sp[1], &sig, 1), 1);
+	expect_eof(&r, WAIT_MS);
+	close(sp[1]);
+	expect_step(&r, "Sta2 + Evt18 -> AA-2 -> Sta1");
+	run_check(&r, WORKER_EXIT_OK);
 	harness_teardown(state);
 }
 
