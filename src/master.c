@@ -299,16 +299,17 @@ master_kids_reserve(struct master *m, size_t n)
 static void
 master_backoff(struct master *m, const char *what)
 {
-	int	 first = m->backoff_ms == 0;
+	const char	*why = strerror(errno);
+	int		 first = m->backoff_ms == 0;
 
 	m->backoff_ms = first ? MASTER_BACKOFF_MIN :
 	    MIN(m->backoff_ms * 2, MASTER_BACKOFF_MAX);
 	m->backoff_until = io_now() + m->backoff_ms;
 	if (first)
-		log_warn("%s; pausing accept() for %llu ms", what,
+		log_warnx("%s: %s; pausing accept() for %llu ms", what, why,
 		    (unsigned long long)m->backoff_ms);
 	else
-		log_debug("%s; pausing accept() for %llu ms", what,
+		log_debug("%s: %s; pausing accept() for %llu ms", what, why,
 		    (unsigned long long)m->backoff_ms);
 }
 
@@ -666,9 +667,9 @@ master_drain(struct master *m)
 	listen_close(&m->ls);
 	m->grace_end = io_now() + (uint64_t)m->conf.server.shutdown_grace *
 	    1000;
-	log_info("shutting down: not accepting; %d association%s get %d s "
-	    "to finish", m->nworkers, m->nworkers == 1 ? "" : "s",
-	    m->conf.server.shutdown_grace);
+	log_info("shutting down: not accepting; waiting up to %d s for %d "
+	    "association%s", m->conf.server.shutdown_grace, m->nworkers,
+	    m->nworkers == 1 ? "" : "s");
 	master_kill_all(m, SIGUSR2);
 	master_title(m);
 }
