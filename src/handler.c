@@ -47,10 +47,20 @@ static int	h_queue_raw(struct handler *, enum hipc_type, const uint8_t *,
 static void	h_flush(struct handler *, struct worker *);
 static void	h_read(struct handler *, struct worker *);
 static void	h_frame(struct handler *, struct worker *);
-static void	h_failed(struct handler *, struct worker *, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
+static void	h_failed(struct handler *, struct worker *, uint16_t,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+static uint16_t	h_ecode(int);
+static void	h_error(struct handler *, uint16_t, const char *);
 static void	h_assoc_rsp(struct handler *, struct worker *,
 		    const struct hipc_assoc_rsp *);
+static int	h_assoc_apply(struct handler *, struct worker *,
+		    const struct hipc_assoc_rsp *);
+static int	h_keep_answers(struct handler *, struct worker *,
+		    const struct hipc_assoc_rsp *);
+static void	h_hello_reply(struct handler *, struct worker *,
+		    const struct hipc_hello_reply *);
+static void	h_ind_free(struct handler *);
+static void	h_check_deadlines(struct handler *, struct worker *);
 static void	h_terminal(struct handler *, const struct hipc_msg *);
 
 const struct su_ops handler_su_ops = {
@@ -114,9 +124,53 @@ handler_env_impl(struct worker *w, char **envp, size_t *ne)
 	return (0);
 }
 
-/* The handler failed: log once and act on the wire as design 8.8 says. */
+/* The ERROR code (doc/handler-protocol.md 6.8) for a codec result. */
+static uint16_t
+h_ecode(int r)
+{
+	switch (r) {
+	case HIPC_ERR_MAGIC:
+	case HIPC_ERR_FRAME_VERSION:
+		return (HIPC_ECODE_MAGIC);
+	case HIPC_ERR_TOO_LARGE:
+		return (HIPC_ECODE_TOO_LARGE);
+	case HIPC_ERR_DIRECTION:
+	case HIPC_ERR_STATE:
+		return (HIPC_ECODE_UNEXPECTED);
+	case HIPC_ERR_VALUE:
+	case HIPC_ERR_NOT_ALLOWED:
+	case HIPC_ERR_UNKNOWN_PC:
+	case HIPC_ERR_UNPROPOSED:
+		return (HIPC_ECODE_VALUE);
+	default:
+		return (HIPC_ECODE_MALFORMED);
+	}
+}
+
+/* Tell the handler, best effort, why the worker gives up on it. */
 static void
-h_failed(struct handler *h, struct worker *w, const char *fmt, ...)
+h_error(struct handler *h, uint16_t code, const char *text)
+{
+	struct hipc_msg	 m;
+	size_t		 len = strlen(text);
+
+	if (code == 0 || h->closing || h->to_h == -1)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = HIPC_ERROR;
+	m.u.error.code = code;
+	m.u.error.text.p = (const uint8_t *)text;
+	m.u.error.text.len = len < HIPC_TEXT_MAX ? len : HIPC_TEXT_MAX;
+	(void)h_queue(h, &m);
+}
+
+/*
+ * The handler failed: log once, tell it with ERROR (code 0: it is gone)
+ * and act on the wire as design 8.8 says.
+ */
+static void
+h_failed(struct handler *h, struct worker *w, uint16_t code,
+    const char *fmt, ...)
 {
 	struct su_event	 ev;
 	char		 msg[256];
@@ -131,6 +185,7 @@ h_failed(struct handler *h, struct worker *w, const char *fmt, ...)
 	log_warnx("handler failed: %s", msg);
 	worker_fail(w, "handler failed: %s", msg);
 	w->exit_code = WORKER_EXIT_PROTOCOL;
+	h_error(h, code, msg);
 	h->closing = 1;
 	memset(&ev, 0, sizeof(ev));
 	switch (w->fsm.state) {
@@ -243,6 +298,7 @@ h_start(void *ctx, struct worker *w)
 	m.u.hello.max_w2h = h->max_w2h;
 	m.u.hello.max_h2w = h->max_h2w;
 	m.u.hello.features = HIPC_F_SHUTDOWN_NOTICE | HIPC_F_LOG;
+	h->hello_deadline = io_now() + h->ae->timeouts.handler;
 	return (h_queue(h, &m));
 }
 
@@ -287,11 +343,11 @@ h_assoc_ind(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 	struct handler		*h = ctx;
 	struct hipc_msg		 m;
 	struct hipc_assoc_ind	*ai = &m.u.assoc_ind;
-	struct hipc_pctx	*pc = NULL;
-	struct hipc_view	*tsv = NULL, *rel = NULL;
-	struct hipc_role	*roles = NULL;
-	struct hipc_ext		*ext = NULL;
-	struct hipc_cext	*cext = NULL;
+	struct hipc_pctx	*pc;
+	struct hipc_view	*tsv, *rel;
+	struct hipc_role	*roles;
+	struct hipc_ext		*ext;
+	struct hipc_cext	*cext;
 	struct pdu_iter		 it;
 	struct pdu_str		 s;
 	struct su_event		 ev;
@@ -304,16 +360,20 @@ h_assoc_ind(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 		nts += rq->pctx[i].n_ts;
 	for (i = 0; i < rq->ui.n_common_ext_neg; i++)
 		nrel += rq->ui.common_ext_neg[i].n_related;
-	pc = calloc(rq->n_pctx, sizeof(*pc));
-	tsv = calloc(nts + 1, sizeof(*tsv));
-	roles = calloc(rq->ui.n_roles + 1, sizeof(*roles));
-	ext = calloc(rq->ui.n_ext_neg + 1, sizeof(*ext));
-	cext = calloc(rq->ui.n_common_ext_neg + 1, sizeof(*cext));
-	rel = calloc(nrel + 1, sizeof(*rel));
+	/* Kept until the response is checked against them. */
+	h->ind_mem[0] = pc = calloc(rq->n_pctx + 1, sizeof(*pc));
+	h->ind_mem[1] = tsv = calloc(nts + 1, sizeof(*tsv));
+	h->ind_mem[2] = roles = calloc(rq->ui.n_roles + 1, sizeof(*roles));
+	h->ind_mem[3] = ext = calloc(rq->ui.n_ext_neg + 1, sizeof(*ext));
+	h->ind_mem[4] = cext = calloc(rq->ui.n_common_ext_neg + 1,
+	    sizeof(*cext));
+	h->ind_mem[5] = rel = calloc(nrel + 1, sizeof(*rel));
 	if (pc == NULL || tsv == NULL || roles == NULL || ext == NULL ||
 	    cext == NULL || rel == NULL) {
-		h_failed(h, w, "out of memory for the A-ASSOCIATE indication");
-		goto done;
+		h_failed(h, w, HIPC_ECODE_INTERNAL,
+		    "out of memory for the A-ASSOCIATE indication");
+		h_ind_free(h);
+		return;
 	}
 
 	memset(&m, 0, sizeof(m));
@@ -403,23 +463,36 @@ h_assoc_ind(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 	if (w->par->impl_version != NULL)
 		ai->our_impl_version = h_view(w->par->impl_version);
 	ai->decided = policy;
-	if (h_queue(h, &m) == -1) {
-		h_failed(h, w, "A-ASSOCIATE indication not encodable");
-		goto done;
+	if (hipc_encode(&m, NULL, 0, &h->ind_len) != HIPC_ERR_SPACE ||
+	    h_queue(h, &m) == -1) {
+		h_failed(h, w, HIPC_ECODE_INTERNAL,
+		    "A-ASSOCIATE indication not encodable");
+		h_ind_free(h);
+		return;
 	}
+	h->ind_len -= HIPC_HDR_LEN;
 	if (policy) {
+		h_ind_free(h);
 		memset(&ev, 0, sizeof(ev));
 		ev.ev = EVT7_ASSOC_ACCEPT;
 		worker_push(w, &ev);
-	} else
+	} else {
+		h->ind = *ai;
 		h->want_rsp = 1;
-done:
-	free(pc);
-	free(tsv);
-	free(roles);
-	free(ext);
-	free(cext);
-	free(rel);
+	}
+}
+
+/* Free the lists of the kept A-ASSOCIATE indication. */
+static void
+h_ind_free(struct handler *h)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(h->ind_mem); i++) {
+		free(h->ind_mem[i]);
+		h->ind_mem[i] = NULL;
+	}
+	memset(&h->ind, 0, sizeof(h->ind));
 }
 
 /* DT-2, AR-6: one P-DATA-TF's PDVs, passed through untouched. */
@@ -428,18 +501,20 @@ h_pdata_ind(void *ctx, struct worker *w, const uint8_t *p, size_t len)
 {
 	struct handler	*h = ctx;
 
-	if (h->failed)
+	if (h->failed || h->closing)
 		return;
 	if (h_queue_raw(h, HIPC_PDATA_IND, p, len) == -1)
-		h_failed(h, w, "cannot queue P-DATA: %s", strerror(errno));
+		h_failed(h, w, HIPC_ECODE_INTERNAL, "cannot queue P-DATA: %s",
+		    strerror(errno));
 }
 
 /* Queue a message without a body. */
 static void
 h_simple(struct handler *h, struct worker *w, enum hipc_type type)
 {
-	if (!h->failed && h_queue_raw(h, type, NULL, 0) == -1)
-		h_failed(h, w, "cannot queue %s", hipc_type_name(type));
+	if (!h->failed && !h->closing && h_queue_raw(h, type, NULL, 0) == -1)
+		h_failed(h, w, HIPC_ECODE_INTERNAL, "cannot queue %s",
+		    hipc_type_name(type));
 }
 
 /* AR-2: the peer asks to release. */
@@ -449,7 +524,7 @@ h_release_ind(void *ctx, struct worker *w)
 	h_simple(ctx, w, HIPC_RELEASE_IND);
 }
 
-/* AR-3, AR-10: our release is confirmed (collision or not). */
+/* AR-3, AR-10, and the crossing of RELEASE_REQ: release confirmed. */
 static void
 h_release_cnf(void *ctx, struct worker *w, int collision)
 {
@@ -459,8 +534,8 @@ h_release_cnf(void *ctx, struct worker *w, int collision)
 	memset(&m, 0, sizeof(m));
 	m.type = HIPC_RELEASE_CNF;
 	m.u.release_cnf.collision = collision ? 1 : 0;
-	if (!h->failed && h_queue(h, &m) == -1)
-		h_failed(h, w, "cannot queue RELEASE_CNF");
+	if (!h->failed && !h->closing && h_queue(h, &m) == -1)
+		h_failed(h, w, HIPC_ECODE_INTERNAL, "cannot queue RELEASE_CNF");
 	h_terminal(h, &m);
 }
 
@@ -471,11 +546,12 @@ h_abort_ind(void *ctx, struct worker *w, uint8_t source, uint8_t reason)
 	struct handler	*h = ctx;
 	struct hipc_msg	 m;
 
+	(void)w;
 	memset(&m, 0, sizeof(m));
 	m.type = HIPC_ABORT_IND;
 	m.u.abort_ind.source = source;
 	m.u.abort_ind.reason = reason;
-	if (!h->failed)
+	if (!h->failed && !h->closing)
 		h_queue(h, &m);
 	h_terminal(h, &m);
 }
@@ -493,12 +569,15 @@ h_p_abort_ind(void *ctx, struct worker *w, uint8_t reason,
 	m.type = HIPC_P_ABORT_IND;
 	m.u.p_abort_ind.reason = reason;
 	m.u.p_abort_ind.cause = (uint8_t)cause;
-	if (!h->failed)
+	if (!h->failed && !h->closing)
 		h_queue(h, &m);
 	h_terminal(h, &m);
 }
 
-/* After a terminal message the handler gets EOF once it is written. */
+/*
+ * The session is over (doc/handler-protocol.md 2.5): the handler gets EOF
+ * once the queue is written, and what it still sends is ignored.
+ */
 static void
 h_terminal(struct handler *h, const struct hipc_msg *m)
 {
@@ -519,7 +598,7 @@ h_pollfds(void *ctx, struct pollfd *pfd, int max)
 		pfd[n].revents = 0;
 		n++;
 	}
-	if (h->from_h != -1 && !h->held && n < max) {
+	if (h->from_h != -1 && n < max) {
 		pfd[n].fd = h->from_h;
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
@@ -549,7 +628,7 @@ h_flush(struct handler *h, struct worker *w)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			h_failed(h, w, "write to handler: %s",
+			h_failed(h, w, 0, "write to handler: %s",
 			    strerror(errno));
 			h->oq_off = h->oq_len = 0;
 			close(h->to_h);
@@ -569,6 +648,29 @@ h_flush(struct handler *h, struct worker *w)
 		h->oq_stall = io_now() + h->ae->timeouts.handler;
 }
 
+/*
+ * The handler's own deadlines (design 8.8): HELLO_REPLY in time, and
+ * progress on the frames queued for it.  The answers to ASSOC_IND and
+ * RELEASE_IND are the worker's service-user deadline.
+ */
+static void
+h_check_deadlines(struct handler *h, struct worker *w)
+{
+	uint64_t	 now = io_now();
+
+	if (h->failed || h->closing)
+		return;
+	if (!h->hello_ok && h->hello_deadline != 0 &&
+	    now >= h->hello_deadline)
+		h_failed(h, w, HIPC_ECODE_TIMEOUT, "no HELLO_REPLY within "
+		    "%u ms", (unsigned int)h->ae->timeouts.handler);
+	else if (h->oq_len > h->oq_off && h->oq_stall != 0 &&
+	    now >= h->oq_stall)
+		h_failed(h, w, HIPC_ECODE_TIMEOUT, "handler read nothing of "
+		    "%zu queued bytes for %u ms", h->oq_len - h->oq_off,
+		    (unsigned int)h->ae->timeouts.handler);
+}
+
 /* Service the handler's descriptors. */
 static void
 h_handle(void *ctx, struct worker *w, struct pollfd *pfd, int n)
@@ -578,24 +680,31 @@ h_handle(void *ctx, struct worker *w, struct pollfd *pfd, int n)
 
 	(void)pfd;
 	(void)n;
-	h->held = 0;
 	h_flush(h, w);
 	for (i = 0; i < 2; i++)
 		if (h->out[i].fd != -1)
 			handler_drain_output(h);
 	h_read(h, w);
+	h_check_deadlines(h, w);
 }
 
-/* Deadline: frames to the handler must make progress. */
+/* Deadline: HELLO_REPLY, and progress of the frames to the handler. */
 static uint64_t
 h_deadline(void *ctx, struct worker *w)
 {
 	struct handler	*h = ctx;
+	uint64_t	 d = 0;
 
 	(void)w;
+	if (h->failed || h->closing)
+		return (0);
 	if (h->oq_len > h->oq_off && h->oq_stall == 0)
 		h->oq_stall = io_now() + h->ae->timeouts.handler;
-	return (h->oq_len > h->oq_off ? h->oq_stall : 0);
+	if (h->oq_len > h->oq_off)
+		d = h->oq_stall;
+	if (!h->hello_ok)
+		d = io_min_deadline(d, h->hello_deadline);
+	return (d);
 }
 
 /* Flow control: hold the peer while a few PDUs wait for the handler. */
@@ -605,7 +714,7 @@ h_busy(void *ctx)
 	struct handler	*h = ctx;
 
 	return (h->oq_len - h->oq_off > 4 * (size_t)(h->max_w2h >
-	    1048576 ? 1048576 : h->max_w2h) || h->held);
+	    1048576 ? 1048576 : h->max_w2h));
 }
 
 /* The association is over: EOF, then reap. */
@@ -621,18 +730,22 @@ h_end(void *ctx, struct worker *w)
 		h->from_h = -1;
 	}
 	st = handler_stop(h);
+	h_ind_free(h);
 	free(h->oq);
 	free(h->ibody);
 	free(h->arena);
-	h->oq = h->ibody = NULL;
+	free(h->ac_mem);
+	h->oq = h->ibody = h->ac_mem = NULL;
 	h->arena = NULL;
 	return (st);
 }
 
 /*
  * Read frames from fd 4: the header is checked against the limit we
- * announced before the body is sized or read.  A P-DATA request lends its
- * body to the worker, so reading stops after one until it is stepped.
+ * announced before the body is sized or read.  Reading stops after a
+ * frame that became a primitive, so that the worker steps it (and a
+ * P-DATA request's body, lent to it, stays put) before the next frame is
+ * checked against the state it leads to.
  */
 static void
 h_read(struct handler *h, struct worker *w)
@@ -654,7 +767,7 @@ h_read(struct handler *h, struct worker *w)
 				h->from_h = -1;
 				if (w->fsm.state != STA13_AWAIT_CLOSE &&
 				    w->fsm.state != STA1_IDLE && !h->closing)
-					h_failed(h, w, "handler closed its "
+					h_failed(h, w, 0, "handler closed its "
 					    "output (exited?)");
 				return;
 			}
@@ -664,8 +777,9 @@ h_read(struct handler *h, struct worker *w)
 			r = hipc_hdr_check(h->ihdr, HIPC_H2W, h->max_h2w,
 			    &h->ih);
 			if (r < 0) {
-				h_failed(h, w, "bad frame header (type 0x%02x, "
-				    "length %u): %s", h->ihdr[3],
+				h_failed(h, w, h_ecode(r), "bad frame header "
+				    "(type 0x%02x, length %u): %s",
+				    h->ihdr[3],
 				    (unsigned int)get_u32(h->ihdr + 4),
 				    hipc_strerror(r));
 				return;
@@ -674,7 +788,8 @@ h_read(struct handler *h, struct worker *w)
 			if (h->ih.len > h->ibody_cap) {
 				if ((nb = realloc(h->ibody, h->ih.len)) ==
 				    NULL) {
-					h_failed(h, w, "out of memory");
+					h_failed(h, w, HIPC_ECODE_INTERNAL,
+					    "out of memory");
 					return;
 				}
 				h->ibody = nb;
@@ -688,7 +803,8 @@ h_read(struct handler *h, struct worker *w)
 			if (n == -1 && (errno == EAGAIN || errno == EINTR))
 				return;
 			if (n <= 0) {
-				h_failed(h, w, "handler closed inside a frame");
+				h_failed(h, w, 0, "handler closed inside a "
+				    "frame");
 				return;
 			}
 			h->ibody_got += (size_t)n;
@@ -697,7 +813,7 @@ h_read(struct handler *h, struct worker *w)
 		if (h->iskip)
 			continue;
 		h_frame(h, w);
-		if (h->ih.type == HIPC_PDATA_REQ)
+		if (w->evq_len > 0)
 			return;
 	}
 }
@@ -714,23 +830,29 @@ h_frame(struct handler *h, struct worker *w)
 
 	log_debug("handler sent %s, %u bytes", hipc_type_name(h->ih.type),
 	    (unsigned int)h->ih.len);
+	if (h->closing) {
+		/* Doc 7.1: after the session's end, what comes is moot. */
+		log_debug("%s after the end of the session: ignored",
+		    hipc_type_name(h->ih.type));
+		return;
+	}
 	if (h->ih.type != HIPC_HELLO_REPLY && h->ih.type != HIPC_ERROR &&
 	    h->ih.type != HIPC_LOG && !h->hello_ok) {
-		h_failed(h, w, "%s before HELLO_REPLY",
+		h_failed(h, w, HIPC_ECODE_UNEXPECTED, "%s before HELLO_REPLY",
 		    hipc_type_name(h->ih.type));
 		return;
 	}
 	if (h->ih.type != HIPC_HELLO_REPLY && h->ih.type != HIPC_ERROR &&
 	    h->ih.type != HIPC_LOG &&
 	    hipc_state_ok(h->ih.type, w->fsm.state) != HIPC_OK) {
-		h_failed(h, w, "%s not allowed in %s",
+		h_failed(h, w, HIPC_ECODE_UNEXPECTED, "%s not allowed in %s",
 		    hipc_type_name(h->ih.type), fsm_state_name(w->fsm.state));
 		return;
 	}
 	need = hipc_arena_bound(h->ih.len);
 	if (need > h->arena_cap) {
 		if ((na = realloc(h->arena, need)) == NULL) {
-			h_failed(h, w, "out of memory");
+			h_failed(h, w, HIPC_ECODE_INTERNAL, "out of memory");
 			return;
 		}
 		h->arena = na;
@@ -738,50 +860,59 @@ h_frame(struct handler *h, struct worker *w)
 	}
 	if ((r = hipc_decode(h->ih.type, h->ibody, h->ih.len, &m, h->arena,
 	    h->arena_cap, &used)) < 0) {
-		h_failed(h, w, "malformed %s: %s", hipc_type_name(h->ih.type),
-		    hipc_strerror(r));
+		h_failed(h, w, h_ecode(r), "malformed %s: %s",
+		    hipc_type_name(h->ih.type), hipc_strerror(r));
 		return;
 	}
 	memset(&ev, 0, sizeof(ev));
 	switch (h->ih.type) {
 	case HIPC_HELLO_REPLY:
-		if (h->hello_ok || m.u.hello_reply.version < HIPC_VERSION_MIN ||
-		    m.u.hello_reply.version > HIPC_VERSION) {
-			h_failed(h, w, "HELLO_REPLY chose version %u",
-			    m.u.hello_reply.version);
-			return;
-		}
-		h->hello_ok = 1;
+		h_hello_reply(h, w, &m.u.hello_reply);
 		return;
 	case HIPC_ASSOC_RSP:
 		if (!h->want_rsp) {
-			h_failed(h, w, "ASSOC_RSP not expected");
+			h_failed(h, w, HIPC_ECODE_UNEXPECTED,
+			    "ASSOC_RSP not expected");
 			return;
 		}
 		h->want_rsp = 0;
 		h_assoc_rsp(h, w, &m.u.assoc_rsp);
+		h_ind_free(h);
 		return;
 	case HIPC_PDATA_REQ:
 		ev.ev = EVT9_PDATA_REQ;
 		ev.pdvs = m.u.pdata.pdvs;
 		ev.len = m.u.pdata.len;
 		if (!handler_pdvs_ok(w, &m.u.pdata)) {
-			h_failed(h, w, "P-DATA request on a context not "
-			    "accepted");
+			h_failed(h, w, HIPC_ECODE_VALUE, "P-DATA request on a "
+			    "context not accepted");
 			return;
 		}
 		break;
 	case HIPC_RELEASE_RSP:
 		ev.ev = EVT14_RELEASE_RSP;
+		h->closing = 1;
 		break;
 	case HIPC_RELEASE_REQ:
+		if (w->fsm.state == STA8_AWAIT_LOCAL_RELEASE) {
+			/*
+			 * Doc 6.6: it crossed our RELEASE_IND.  Both sides
+			 * want the release: it is the response (AR-4), and
+			 * the handler's request is confirmed as a collision.
+			 */
+			ev.ev = EVT14_RELEASE_RSP;
+			worker_push(w, &ev);
+			h_release_cnf(h, w, 1);
+			return;
+		}
 		ev.ev = EVT11_RELEASE_REQ;
 		break;
 	case HIPC_ABORT_REQ:
 		ev.ev = EVT15_ABORT_REQ;
+		h->closing = 1;
 		break;
 	case HIPC_ERROR:
-		h_failed(h, w, "handler reported error %u: %.*s",
+		h_failed(h, w, 0, "handler reported error %u: %.*s",
 		    m.u.error.code, (int)(m.u.error.text.len > 200 ? 200 :
 		    m.u.error.text.len), m.u.error.text.p != NULL ?
 		    (const char *)m.u.error.text.p : "");
@@ -790,37 +921,73 @@ h_frame(struct handler *h, struct worker *w)
 		handler_log_text(h, m.u.log.text.p, m.u.log.text.len);
 		return;
 	default:
-		h_failed(h, w, "%s is not for the worker",
-		    hipc_type_name(h->ih.type));
+		h_failed(h, w, HIPC_ECODE_UNEXPECTED, "%s is not for the "
+		    "worker", hipc_type_name(h->ih.type));
 		return;
 	}
 	worker_push(w, &ev);
 }
 
 /*
- * Apply the handler's A-ASSOCIATE response to the negotiation.  Every
- * answer must name a proposed context and pick a proposed transfer
- * syntax and proposed roles; anything else is a handler failure.
+ * HELLO_REPLY: a version we offered, once.  A handler that accepts less
+ * than we announced gets no larger PDATA_IND: before the AC the maximum
+ * length we announce shrinks to fit; afterwards it is too late (doc 4.4).
+ */
+static void
+h_hello_reply(struct handler *h, struct worker *w,
+    const struct hipc_hello_reply *hr)
+{
+	uint32_t	 lim = hr->max_w2h;
+
+	if (h->hello_ok || hr->version < HIPC_VERSION_MIN ||
+	    hr->version > HIPC_VERSION) {
+		h_failed(h, w, HIPC_ECODE_VERSION, "HELLO_REPLY chose version "
+		    "%u", hr->version);
+		return;
+	}
+	h->hello_ok = 1;
+	if (lim == 0 || lim >= h->max_w2h)
+		return;
+	if (h->ind_len > lim) {
+		h_failed(h, w, HIPC_ECODE_TOO_LARGE, "handler accepts %u "
+		    "bytes, the A-ASSOCIATE indication had %zu",
+		    (unsigned int)lim, h->ind_len);
+		return;
+	}
+	if (w->neg.our_max == 0 || w->neg.our_max > lim) {
+		if (w->fsm.state != STA3_AWAIT_LOCAL_RSP) {
+			h_failed(h, w, HIPC_ECODE_TOO_LARGE, "handler accepts "
+			    "%u bytes, the A-ASSOCIATE-AC announced %u",
+			    (unsigned int)lim, (unsigned int)w->neg.our_max);
+			return;
+		}
+		w->neg.our_max = lim;
+		h->ind.our_max_pdu = lim;
+	}
+	h->max_w2h = lim;
+}
+
+/*
+ * The handler's A-ASSOCIATE response.  A rejection must come from the
+ * service-user; an acceptance is checked whole against the indication
+ * (doc 6.4) before anything of it is applied, and must leave at least one
+ * context accepted.  Any violation is a handler failure: RJ (2, 3, 1).
  */
 static void
 h_assoc_rsp(struct handler *h, struct worker *w,
     const struct hipc_assoc_rsp *rsp)
 {
-	struct worker_neg	*neg = &w->neg;
-	struct worker_pctx	*wp;
-	struct su_event		 ev;
-	struct pdu_iter		 it;
-	struct pdu_str		 s, t;
-	size_t			 i;
-	unsigned int		 j;
-	int			 found;
+	struct su_event	 ev;
+	unsigned int	 i;
+	int		 r;
 
 	memset(&ev, 0, sizeof(ev));
 	if (rsp->decision == HIPC_DECISION_REJECT) {
 		if (!pdu_rj_valid(rsp->rj_result, rsp->rj_source,
 		    rsp->rj_reason) || rsp->rj_source != PDU_RJ_SOURCE_USER) {
-			h_failed(h, w, "invalid rejection (%u,%u,%u)",
-			    rsp->rj_result, rsp->rj_source, rsp->rj_reason);
+			h_failed(h, w, HIPC_ECODE_VALUE, "invalid rejection "
+			    "(%u,%u,%u)", rsp->rj_result, rsp->rj_source,
+			    rsp->rj_reason);
 			return;
 		}
 		ev.ev = EVT8_ASSOC_REJECT;
@@ -830,54 +997,141 @@ h_assoc_rsp(struct handler *h, struct worker *w,
 		worker_push(w, &ev);
 		return;
 	}
-	for (i = 0; rsp->decision == HIPC_DECISION_ACCEPT &&
-	    i < rsp->nanswers; i++) {
-		wp = NULL;
-		for (j = 0; j < neg->n_pctx; j++)
-			if (neg->pctx[j].id == rsp->answers[i].id)
-				wp = &neg->pctx[j];
-		if (wp == NULL) {
-			h_failed(h, w, "answer for unproposed context %u",
-			    rsp->answers[i].id);
-			return;
-		}
-		wp->result = rsp->answers[i].result;
-		if (wp->result != PDU_PCTX_ACCEPTANCE)
-			continue;
-		found = 0;
-		t.p = rsp->answers[i].ts.p;
-		t.len = rsp->answers[i].ts.len;
-		pdu_ts_iter(&it, &w->rq.pctx[wp - neg->pctx]);
-		while (!found && pdu_iter_next(&it, &s) == 1) {
-			s = pdu_uid_trim(s.p, s.len);
-			found = s.len == t.len && t.len <= PDU_UID_MAX &&
-			    memcmp(s.p, t.p, t.len) == 0;
-		}
-		if (!found) {
-			h_failed(h, w, "context %u: transfer syntax not "
-			    "proposed", wp->id);
-			return;
-		}
-		memcpy(wp->ts, t.p, t.len);
-		wp->ts[t.len] = '\0';
-		if (rsp->answers[i].has_roles) {
-			if ((rsp->answers[i].scu && !wp->scu_proposed) ||
-			    (rsp->answers[i].scp && !wp->scp_proposed)) {
-				h_failed(h, w, "context %u: role not "
-				    "proposed", wp->id);
-				return;
-			}
-			wp->scu = rsp->answers[i].scu;
-			wp->scp = rsp->answers[i].scp;
-		}
+	if ((r = hipc_assoc_rsp_check(&h->ind, rsp)) != HIPC_OK) {
+		h_failed(h, w, h_ecode(r), "ASSOC_RSP does not fit the "
+		    "indication: %s", hipc_strerror(r));
+		return;
 	}
-	if (rsp->max_pdu != 0 && rsp->max_pdu < neg->our_max)
-		neg->our_max = rsp->max_pdu;
-	if (rsp->ui_response.p != NULL && w->rq.ui.has_user_identity &&
-	    w->rq.ui.user_identity.positive_response) {
-		neg->identity_rsp = rsp->ui_response.p;
-		neg->identity_rsp_len = rsp->ui_response.len;
+	if (rsp->decision == HIPC_DECISION_ACCEPT &&
+	    h_assoc_apply(h, w, rsp) == -1)
+		return;
+	for (i = 0; i < w->neg.n_pctx; i++)
+		if (w->neg.pctx[i].result == PDU_PCTX_ACCEPTANCE)
+			break;
+	if (i == w->neg.n_pctx) {
+		/* Doc 6.4: no usable context, no association. */
+		log_info("handler accepted no presentation context");
+		worker_fail(w, "no presentation context accepted");
+		h_error(h, HIPC_ECODE_VALUE, "no presentation context "
+		    "accepted: the association is rejected");
+		h->closing = 1;
+		ev.ev = EVT8_ASSOC_REJECT;
+		ev.rj.result = PDU_RJ_PERMANENT;
+		ev.rj.source = PDU_RJ_SOURCE_USER;
+		ev.rj.reason = PDU_RJ_USER_NO_REASON;
+		worker_push(w, &ev);
+		return;
 	}
 	ev.ev = EVT7_ASSOC_ACCEPT;
 	worker_push(w, &ev);
+}
+
+/*
+ * Apply a checked accepting response (decision 0) to the negotiation:
+ * the context answers, the maximum length, the window and the answers
+ * the A-ASSOCIATE-AC carries.  -1 if the handler has failed.
+ */
+static int
+h_assoc_apply(struct handler *h, struct worker *w,
+    const struct hipc_assoc_rsp *rsp)
+{
+	struct worker_neg		*neg = &w->neg;
+	const struct hipc_pc_answer	*a;
+	struct worker_pctx		*wp;
+	size_t				 i;
+	unsigned int			 j;
+
+	if (rsp->ui_response.p != NULL && rsp->ui_response.len > 0 &&
+	    (w->rq.ui.user_identity.type == 1 ||
+	    w->rq.ui.user_identity.type == 2)) {
+		/* PS3.7 D.3.3.7: no server response for these types. */
+		h_failed(h, w, HIPC_ECODE_VALUE, "user identity response "
+		    "for type %u must be empty",
+		    w->rq.ui.user_identity.type);
+		return (-1);
+	}
+	if (h_keep_answers(h, w, rsp) == -1)
+		return (-1);
+	for (i = 0; i < rsp->nanswers; i++) {
+		a = &rsp->answers[i];
+		wp = NULL;
+		for (j = 0; j < neg->n_pctx && wp == NULL; j++)
+			if (neg->pctx[j].id == a->id)
+				wp = &neg->pctx[j];
+		if (wp == NULL)
+			continue;	/* the check has refused this */
+		wp->result = a->result;
+		if (wp->result != PDU_PCTX_ACCEPTANCE)
+			continue;
+		memcpy(wp->ts, a->ts.p, a->ts.len);
+		wp->ts[a->ts.len] = '\0';
+		if (a->has_roles) {
+			wp->scu = a->scu;
+			wp->scp = a->scp;
+		}
+	}
+	if (rsp->max_pdu != 0)
+		neg->our_max = rsp->max_pdu;
+	if (rsp->has_async) {
+		neg->async_answered = 1;
+		neg->async_invoked = rsp->async_invoked;
+		neg->async_performed = rsp->async_performed;
+	}
+	return (0);
+}
+
+/*
+ * Copy the extended negotiation and user identity answers, which live in
+ * the frame's buffer, to memory that lasts until the AC is sent.  They
+ * must fit the AC's user information item with everything else in it.
+ */
+static int
+h_keep_answers(struct handler *h, struct worker *w,
+    const struct hipc_assoc_rsp *rsp)
+{
+	struct worker_neg	*neg = &w->neg;
+	uint8_t			*p;
+	size_t			 need = 0, ui;
+	unsigned int		 i;
+
+	/* Sub-items other than these: max length, UIDs, window, roles. */
+	ui = 8 + 4 + PDU_UID_MAX + 8 + 4 + 16;
+	for (i = 0; i < neg->n_pctx; i++)
+		if (neg->pctx[i].role_proposed)
+			ui += 8 + PDU_UID_MAX;
+	for (i = 0; i < rsp->next; i++)
+		need += rsp->ext[i].sop_class.len + rsp->ext[i].info.len;
+	if (rsp->ui_response.p != NULL)
+		need += rsp->ui_response.len;
+	if (ui + need + 6 * (rsp->next + 1) > PDU_ITEM_MAX_LEN) {
+		h_failed(h, w, HIPC_ECODE_VALUE, "the answers do not fit an "
+		    "A-ASSOCIATE-AC (%zu bytes)", need);
+		return (-1);
+	}
+	if (need == 0 && rsp->next == 0 && rsp->ui_response.p == NULL)
+		return (0);
+	free(h->ac_mem);
+	if ((h->ac_mem = p = malloc(need + 1)) == NULL) {
+		h_failed(h, w, HIPC_ECODE_INTERNAL, "out of memory");
+		return (-1);
+	}
+	for (i = 0; i < rsp->next && i < PDU_MAX_EXT_NEG; i++) {
+		memcpy(p, rsp->ext[i].sop_class.p, rsp->ext[i].sop_class.len);
+		neg->ext_rsp[i].sop_class.p = p;
+		neg->ext_rsp[i].sop_class.len = rsp->ext[i].sop_class.len;
+		p += rsp->ext[i].sop_class.len;
+		if (rsp->ext[i].info.len > 0)
+			memcpy(p, rsp->ext[i].info.p, rsp->ext[i].info.len);
+		neg->ext_rsp[i].info.p = p;
+		neg->ext_rsp[i].info.len = rsp->ext[i].info.len;
+		p += rsp->ext[i].info.len;
+	}
+	neg->n_ext_rsp = i;
+	if (rsp->ui_response.p != NULL) {
+		if (rsp->ui_response.len > 0)
+			memcpy(p, rsp->ui_response.p, rsp->ui_response.len);
+		neg->identity_rsp = p;
+		neg->identity_rsp_len = rsp->ui_response.len;
+	}
+	return (0);
 }

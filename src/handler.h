@@ -51,11 +51,15 @@ struct handler {
 	int			 iskip;		/* skipping an extension */
 	void			*arena;
 	size_t			 arena_cap;
-	int			 held;		/* a frame is lent to the worker */
 
 	uint32_t		 max_w2h, max_h2w;
 	int			 hello_ok;
+	uint64_t		 hello_deadline;
 	int			 want_rsp;	/* ASSOC_RSP awaited */
+	struct hipc_assoc_ind	 ind;		/* what ASSOC_RSP answers */
+	void			*ind_mem[6];	/* its lists */
+	size_t			 ind_len;	/* its body length */
+	uint8_t			*ac_mem;	/* answers kept for the AC */
 	int			 failed;
 	int			 status;	/* wait status, once reaped */
 };

@@ -74,8 +74,12 @@ struct worker_neg {
 	unsigned int	 n_pctx;
 	struct worker_pctx pctx[PDU_MAX_PCTX];
 	int		 async_proposed;
+	int		 async_answered;		/* else (1, 1) */
+	uint16_t	 async_invoked, async_performed;
 	const uint8_t	*identity_rsp;			/* 0x59, or NULL */
 	size_t		 identity_rsp_len;
+	unsigned int	 n_ext_rsp;			/* 0x56 answers */
+	struct pdu_ext_neg ext_rsp[PDU_MAX_EXT_NEG];
 	int		 decided;			/* policy answered */
 	const char	*ae_config;			/* routed entry */
 	void		*route;				/* policy's own */

@@ -195,6 +195,9 @@ op_send_ac(void *ctx, const void *rsp)
 	(void)rsp;
 	cap = 4096 + PDU_MAX_PCTX * 160 + PDU_MAX_ROLES * 80 +
 	    neg->identity_rsp_len;
+	for (i = 0; i < neg->n_ext_rsp && i < PDU_MAX_EXT_NEG; i++)
+		cap += 8 + neg->ext_rsp[i].sop_class.len +
+		    neg->ext_rsp[i].info.len;
 	if ((ac = calloc(1, sizeof(*ac))) == NULL ||
 	    (buf = malloc(cap)) == NULL) {
 		free(ac);
@@ -243,11 +246,16 @@ op_send_ac(void *ctx, const void *rsp)
 		ui->impl_version.len = strlen(w->par->impl_version);
 	}
 	if (neg->async_proposed) {
-		/* The service user is synchronous: one operation at a time. */
+		/* Unless the user answered: one operation at a time. */
 		ui->has_async_ops = 1;
-		ui->async_invoked = 1;
-		ui->async_performed = 1;
+		ui->async_invoked = neg->async_answered ?
+		    neg->async_invoked : 1;
+		ui->async_performed = neg->async_answered ?
+		    neg->async_performed : 1;
 	}
+	for (i = 0; i < neg->n_ext_rsp && i < PDU_MAX_EXT_NEG; i++)
+		ui->ext_neg[i] = neg->ext_rsp[i];
+	ui->n_ext_neg = i;
 	if (neg->identity_rsp != NULL) {
 		ui->has_user_identity_ac = 1;
 		ui->server_response.p = neg->identity_rsp;
