@@ -18,7 +18,8 @@
 #include "worker.h"
 
 static void	policy_pctx(const struct dul_conf *, const struct conf_ae *,
-		    const struct pdu_assoc *, unsigned int, struct worker_pctx *);
+		    const struct pdu_assoc *, unsigned int,
+		    struct worker_pctx *);
 static void	policy_roles(const struct pdu_assoc *, struct worker_pctx *,
 		    enum conf_peer_roles);
 
@@ -35,7 +36,12 @@ policy_reject(struct worker *w, struct fsm_rj *rj, uint8_t reason,
 	return (-1);
 }
 
-/* Answer the role selection items for one accepted context. */
+/*
+ * Note the role selection item naming this context's abstract syntax, and
+ * the policy's answer to it: the SCU role as proposed, the SCP role only
+ * where the entry allows it.  A handler sees the proposal whatever the
+ * policy's result, since it may accept the context itself.
+ */
 static void
 policy_roles(const struct pdu_assoc *rq, struct worker_pctx *wp,
     enum conf_peer_roles roles)
@@ -77,6 +83,7 @@ policy_pctx(const struct dul_conf *conf, const struct conf_ae *ae,
 		wp->result = PDU_PCTX_ABSTRACT_SYNTAX_NOT_SUPPORTED;
 		return;
 	}
+	policy_roles(rq, wp, CONF_ROLES_SCU);
 	if (pc->n_ts == 0) {
 		wp->result = PDU_PCTX_TRANSFER_SYNTAXES_NOT_SUPPORTED;
 		return;
@@ -99,6 +106,7 @@ policy_pctx(const struct dul_conf *conf, const struct conf_ae *ae,
 	    (const char *const *)ts, n, &res);
 	if (wp->result == PDU_PCTX_ACCEPTANCE) {
 		strlcpy(wp->ts, ts[res.ts_index], sizeof(wp->ts));
+		wp->role_proposed = 0;
 		policy_roles(rq, wp, res.peer_roles);
 	}
 done:
@@ -171,5 +179,12 @@ handler_policy_route(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 	neg->our_max = ae->max_pdu_receive;
 	for (i = 0; i < rq->n_pctx; i++)
 		policy_pctx(conf, ae, rq, i, &neg->pctx[i]);
-	return (0);
+	if (ae->negotiation != CONF_NEG_POLICY)
+		return (0);
+	/* The policy has the last word: nothing usable costs no exec. */
+	for (i = 0; i < rq->n_pctx; i++)
+		if (neg->pctx[i].result == PDU_PCTX_ACCEPTANCE)
+			return (0);
+	return (policy_reject(w, rj, PDU_RJ_USER_NO_REASON,
+	    "no proposed presentation context is acceptable"));
 }
