@@ -440,7 +440,15 @@ dh_next(struct dh_conn *c, struct dh_event *ev)
 	memset(ev, 0, sizeof(*ev));
 	if (c->state == DH_ST_HELLO || c->state == DH_ST_ASSOC_PENDING)
 		return (DH_ERR_STATE);
-	rc = dh_conn_recv(c, c->max_w2h, &m);
+	do {
+		rc = dh_conn_recv(c, c->max_w2h, &m);
+		/*
+		 * A release indication that crossed our request: the worker
+		 * takes the request as the answer and confirms it with
+		 * collision = 1 (doc/handler-protocol.md 6.6).
+		 */
+	} while (rc == DH_OK && m.type == HIPC_RELEASE_IND &&
+	    c->state == DH_ST_RELEASE_SENT);
 	if (rc == DH_ERR_EOF) {
 		c->state = DH_ST_CLOSED;
 		ev->type = DH_EV_EOF;

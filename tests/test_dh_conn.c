@@ -446,6 +446,80 @@ test_dh_conn_bad_frames_are_protocol_errors(void **state)
 	}
 }
 
+/*
+ * Our release request crossed the worker's release indication: the
+ * indication is not ours to answer; the confirmation with collision = 1
+ * ends the session, and no RELEASE_RSP is ever sent.
+ */
+static void
+test_dh_conn_release_crossing_waits_for_cnf(void **state)
+{
+	struct conn_test	*t = *state;
+	const struct dh_assoc	*a;
+	struct dh_conn		*c;
+	struct dh_event		 ev;
+	struct hipc_msg		 m;
+	int			 err;
+
+	ct_hello(t, 1, 1, 1u << 20);
+	ct_ind(t, &m, 1);
+	ct_put(t, &m);
+	memset(&m, 0, sizeof(m));
+	m.type = HIPC_RELEASE_IND;
+	ct_put(t, &m);
+	memset(&m, 0, sizeof(m));
+	m.type = HIPC_RELEASE_CNF;
+	m.u.release_cnf.collision = 1;
+	ct_put(t, &m);
+
+	assert_non_null(c = ct_open(t, &err));
+	assert_int_equal(dh_wait_assoc(c, &a), DH_OK);
+	assert_int_equal(dh_accept_as_proposed(c), DH_OK);
+	assert_int_equal(dh_release_request(c), DH_OK);
+	assert_int_equal(dh_next(c, &ev), DH_OK);
+	assert_int_equal(ev.type, DH_EV_RELEASE_CNF);
+	assert_int_equal(ev.collision, 1);
+	assert_int_equal(dh_release_respond(c), DH_ERR_STATE);
+	assert_int_equal(dh_next(c, &ev), DH_OK);
+	assert_int_equal(ev.type, DH_EV_EOF);
+	dh_close(c);
+
+	ct_check_hello_reply(t);
+	assert_int_equal(ct_get(t, &m), HIPC_RELEASE_REQ);
+	assert_int_equal(ct_get(t, &m), 0);
+}
+
+/* A release indication answers nothing when we did not ask to release. */
+static void
+test_dh_conn_release_ind_without_request_is_an_event(void **state)
+{
+	struct conn_test	*t = *state;
+	const struct dh_assoc	*a;
+	struct dh_conn		*c;
+	struct dh_event		 ev;
+	struct hipc_msg		 m;
+	int			 err;
+
+	ct_hello(t, 1, 1, 1u << 20);
+	ct_ind(t, &m, 1);
+	ct_put(t, &m);
+	memset(&m, 0, sizeof(m));
+	m.type = HIPC_RELEASE_IND;
+	ct_put(t, &m);
+	memset(&m, 0, sizeof(m));
+	m.type = HIPC_RELEASE_CNF;
+	ct_put(t, &m);
+
+	assert_non_null(c = ct_open(t, &err));
+	assert_int_equal(dh_wait_assoc(c, &a), DH_OK);
+	assert_int_equal(dh_accept_as_proposed(c), DH_OK);
+	assert_int_equal(dh_next(c, &ev), DH_OK);
+	assert_int_equal(ev.type, DH_EV_RELEASE_IND);
+	/* A confirmation nobody asked for is a protocol error. */
+	assert_int_equal(dh_next(c, &ev), DH_ERR_PROTOCOL);
+	dh_close(c);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, ct_setup, ct_teardown)
 
 int
@@ -458,6 +532,8 @@ main(void)
 		T(test_dh_conn_events_in_order),
 		T(test_dh_conn_send_pdv_splits_at_limit),
 		T(test_dh_conn_bad_frames_are_protocol_errors),
+		T(test_dh_conn_release_crossing_waits_for_cnf),
+		T(test_dh_conn_release_ind_without_request_is_an_event),
 	};
 
 	return (cmocka_run_group_tests_name("dh_conn", tests, NULL, NULL));
