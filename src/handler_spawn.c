@@ -258,6 +258,13 @@ handler_stop(struct handler *h)
 			handler_wait(h, io_now() + 5000);
 		}
 	}
+	/*
+	 * Whatever the handler started in its group goes with it (design
+	 * 8.1).  The group's id stays reserved while a member lives, so
+	 * this reaches nobody else.
+	 */
+	if (h->pid > 0)
+		kill(-h->pid, SIGKILL);
 	handler_drain_output(h);
 	handler_flush_lines(h);
 	if (h->pid > 0) {
