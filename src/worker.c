@@ -44,6 +44,7 @@ static void	worker_signal(struct worker *);
 static void	worker_summary(struct worker *);
 static void	worker_make_id(struct worker *);
 static uint64_t	worker_su_deadline(struct worker *);
+static void	worker_abort_policy(struct worker *, enum worker_cause);
 
 /* Fill in the defaults of the design (robustness battery 0.3). */
 void
@@ -212,6 +213,25 @@ worker_abort_local(struct worker *w, uint8_t source, uint8_t reason)
 		return;
 	}
 	worker_step(w, EVT15_ABORT_REQ, &a);
+}
+
+/*
+ * Abort because a timer of ours fired or the server drains: Evt15 sends
+ * A-ABORT (0, 0), and the service user, which did not ask for it, is
+ * told with an A-P-ABORT indication carrying the local cause (handler
+ * protocol 6.7).
+ */
+static void
+worker_abort_policy(struct worker *w, enum worker_cause cause)
+{
+	enum fsm_state	 from = w->fsm.state;
+
+	w->fsm_cause = cause;
+	worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
+	if (from != STA2_TRANSPORT_OPEN && w->fsm.action == ACT_AA1 &&
+	    w->su_started && w->par->su->p_abort_ind != NULL)
+		w->par->su->p_abort_ind(w->par->su_ctx, w,
+		    PDU_ABORT_NOT_SPECIFIED, cause);
 }
 
 /* Step every primitive the service user has queued. */
@@ -432,28 +452,25 @@ worker_timers(struct worker *w, uint64_t now)
 		return;
 	if (w->life_deadline != 0 && now >= w->life_deadline) {
 		worker_fail(w, "association time limit reached");
-		w->fsm_cause = CAUSE_TIME_LIMIT;
-		worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
+		worker_abort_policy(w, CAUSE_TIME_LIMIT);
 		return;
 	}
 	pdl = worker_pdu_deadline(w);
 	if (pdl != 0 && now >= pdl) {
 		worker_fail(w, "peer stalled inside a PDU");
-		w->fsm_cause = CAUSE_IDLE;
-		worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
+		worker_abort_policy(w, CAUSE_PDU_STALL);
 		return;
 	}
 	if (st == STA6_ESTABLISHED && w->idle_deadline != 0 &&
 	    now >= w->idle_deadline) {
 		worker_fail(w, "idle timeout");
-		w->fsm_cause = CAUSE_IDLE;
-		worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
+		worker_abort_policy(w, CAUSE_IDLE);
 		return;
 	}
 	if ((st == STA7_AWAIT_RELEASE_RP || st == STA10_COLLISION_ACC_RP) &&
 	    w->release_deadline != 0 && now >= w->release_deadline) {
 		worker_fail(w, "no A-RELEASE-RP within the release timeout");
-		worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
+		worker_abort_policy(w, CAUSE_RELEASE);
 		return;
 	}
 	pdl = worker_su_deadline(w);
@@ -510,7 +527,7 @@ worker_signal(struct worker *w)
 		w->fsm_cause = CAUSE_SHUTDOWN;
 		if (w->fsm.state != STA13_AWAIT_CLOSE &&
 		    w->fsm.state != STA1_IDLE)
-			worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
+			worker_abort_policy(w, CAUSE_SHUTDOWN);
 	}
 }
 

@@ -52,6 +52,9 @@ enum worker_cause {
 	CAUSE_INVALID_PDU	= 7,
 	CAUSE_SHUTDOWN		= 8,
 	CAUSE_TIME_LIMIT	= 9,
+	CAUSE_SEND_STALL	= 10,
+	CAUSE_RELEASE		= 11,
+	CAUSE_PDU_STALL		= 12,
 };
 
 /* The acceptor's decision for one proposed presentation context. */
