@@ -693,6 +693,8 @@ worker_badhdr(struct worker *w)
 {
 	const uint8_t	*h = w->link.hdr;
 	const char	*hint = "";
+	char		 lim[32];
+	uint32_t	 cap = w->par->max_rq_pdu;
 
 	if (memcmp(h, "GET ", 4) == 0 || memcmp(h, "POST", 4) == 0 ||
 	    memcmp(h, "HEAD", 4) == 0 || memcmp(h, "PUT ", 4) == 0)
@@ -703,10 +705,20 @@ worker_badhdr(struct worker *w)
 		hint = " (non-DICOM traffic: SSH?)";
 	else if (h[0] == 0x0b)
 		hint = " (non-DICOM traffic: HL7 MLLP?)";
-	log_warnx("bad PDU header: type 0x%02x, length %u: %s%s", h[0],
-	    (unsigned int)w->link.h.len, pdu_strerror(w->link.err), hint);
-	worker_fail(w, "bad PDU header type 0x%02x length %u: %s%s", h[0],
-	    (unsigned int)w->link.h.len, pdu_strerror(w->link.err), hint);
+	lim[0] = '\0';
+	if (w->link.err == PDU_ERR_PDATA_TOO_LONG &&
+	    w->fsm.state != STA2_TRANSPORT_OPEN)
+		cap = w->neg.our_max != 0 ? w->neg.our_max :
+		    w->par->max_pdu_receive;
+	if (w->link.err == PDU_ERR_PDATA_TOO_LONG ||
+	    w->link.err == PDU_ERR_ASSOC_TOO_LONG)
+		snprintf(lim, sizeof(lim), " %u", (unsigned int)cap);
+	log_warnx("bad PDU header: type 0x%02x, length %u: %s%s%s", h[0],
+	    (unsigned int)w->link.h.len, pdu_strerror(w->link.err), lim,
+	    hint);
+	worker_fail(w, "bad PDU header type 0x%02x length %u: %s%s%s", h[0],
+	    (unsigned int)w->link.h.len, pdu_strerror(w->link.err), lim,
+	    hint);
 }
 
 /*
