@@ -334,6 +334,7 @@ worker_pdu(struct worker *w)
 		/* Digest 8.7: a PDV on a context not accepted is invalid. */
 		pdu_pdv_iter(&it, &w->pdu.u.pdata);
 		while (pdu_pdv_next(&it, &pdv) == 1) {
+			w->msg_open = !(pdv.mch & PDU_MCH_LAST);
 			if (worker_pctx_accepted(w, pdv.pcid))
 				continue;
 			log_warnx("P-DATA on presentation context %u, which "
@@ -348,6 +349,12 @@ worker_pdu(struct worker *w)
 		break;
 	case PDU_RELEASE_RQ:
 		ev = EVT12_RELEASE_RQ_PDU;
+		if (w->fsm.state == STA6_ESTABLISHED && w->msg_open) {
+			/* Battery case 64: nothing of it is acknowledged. */
+			log_warnx("release with an incomplete message: the "
+			    "last PDV was not a last fragment");
+			worker_fail(w, "release with an incomplete message");
+		}
 		break;
 	case PDU_RELEASE_RP:
 		ev = EVT13_RELEASE_RP_PDU;

@@ -203,6 +203,7 @@ struct worker {
 	int			 su_started;
 	int			 we_released;
 	int			 collision;
+	int			 msg_open;	/* last PDV not a last fragment */
 	int			 stop;		/* SIGTERM seen */
 	enum worker_cause	 fsm_cause;	/* why we abort, for the user */
 	int			 exit_code;
