@@ -20,6 +20,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "pylib"))
+import dcmgen  # noqa: E402
 import dulpeer  # noqa: E402
 import dulsrv  # noqa: E402
 from dulsrv import check  # noqa: E402
@@ -29,7 +30,8 @@ ABORT_PROVIDER = (2, 0)
 MODES = ("exit-at-hello", "exit-at-assoc", "silent", "garbage-at-assoc",
          "exit-mid", "garbage-mid", "dup-answer", "small-max",
          "ui-unrequested", "answers", "early-pdata", "abort-exit",
-         "cross-release")
+         "cross-release", "small-limit")
+BIG_MAX = "max_pdu_receive = 1048576;"
 
 
 def title(mode):
@@ -91,7 +93,15 @@ def main():
     ]
     for mode in MODES:
         h, a = env.python_handler(env.fault, mode)
-        entries.append(dulsrv.ae_entry(title(mode), h, a))
+        entries.append(dulsrv.ae_entry(
+            title(mode), h, a, extra=BIG_MAX if mode == "small-limit"
+            else ""))
+    h, a = env.python_handler(env.fault, "small-limit")
+    entries.append(dulsrv.ae_entry("LIMIT_POLICY", h, a, extra=BIG_MAX,
+                                   negotiation="policy"))
+    h, a = env.python_handler(env.fault, "exit-mid")
+    entries.append(dulsrv.ae_entry("EXIT_MID_STORE", h, a,
+                                   contexts=[("storage", "uncompressed")]))
     port = dulsrv.free_port()
     srv = dulsrv.Server(env, "faults", dulsrv.config(
         port, entries, timeouts="artim = 5; handler = 1; "
@@ -267,6 +277,54 @@ def main():
             a.close()
         summary("CROSS_RELEASE", "released", 0)
 
+    def small_limit():
+        # Before the AC, the maximum length shrinks to what fits.
+        a = Assoc(port, title("small-limit"), "SMALL_LIMIT")
+        try:
+            ptype, body = a.next()
+            check(ptype == dulpeer.A_ASSOCIATE_AC, "no AC")
+            max_len = dulpeer.parse_ac(body)["max_len"]
+            check(max_len == 65536, "AC announces %s, want 65536" % max_len)
+            a.peer.send(dulpeer.RELRQ)
+            check(raw(*a.next()) == dulpeer.RELRP, "no A-RELEASE-RP")
+        finally:
+            a.close()
+        summary("SMALL_LIMIT", "released", 0)
+
+    def small_limit_policy():
+        # The policy's AC announced 1 MiB before the handler said less.
+        a = Assoc(port, "LIMIT_POLICY", "LIMIT_POLICY")
+        try:
+            ptype, body = a.next()
+            check(ptype == dulpeer.A_ASSOCIATE_AC, "no AC")
+            check(dulpeer.parse_ac(body)["max_len"] == 1048576,
+                  "AC max length")
+            got = raw(*a.next())
+            check(got == dulsrv.abort_pdu(*ABORT_PROVIDER),
+                  "got %s" % got.hex())
+        finally:
+            a.close()
+        summary("LIMIT_POLICY", "aborted(2,0:", None,
+                "handler accepts 65536 bytes, the A-ASSOCIATE-AC "
+                "announced 1048576")
+
+    def storescu_exit_mid():
+        if not dulsrv.have("storescu"):
+            print("note: no storescu; skipped")
+            return
+        obj = env.path("ct.dcm")
+        dcmgen.write_object(obj, dcmgen.CT, dcmgen.EXPLICIT_LE, 4 << 20, 7)
+        rc, out = dulsrv.run_tool(
+            ["storescu", "-to", "10", "-ta", "10", "-td", "30", "-R",
+             "-aet", "STORE_EXIT_MID", "-aec", "EXIT_MID_STORE",
+             "127.0.0.1", str(port), obj], timeout=60)
+        check(rc != 0, "storescu succeeded:\n" + out)
+        check("Peer aborted Association" in out,
+              "storescu did not see the abort:\n" + out[-1500:])
+        # Its end shows as EOF on fd 4 or EPIPE on fd 3, whichever first.
+        summary("STORE_EXIT_MID", "aborted(2,0:service-provider/", 5,
+                "handler failed: ")
+
     env.run("exec fails, no interpreter: RJ (2, 3, 1)", exec_interpreter)
     env.run("exec fails, not a program: RJ (2, 3, 1)", exec_format)
     env.run("handler removed after start (-d): RJ (2, 3, 1)",
@@ -282,6 +340,8 @@ def main():
     env.run("handler sends garbage at ASSOC_IND: RJ (2, 3, 1)",
             garbage_at_assoc)
     env.run("handler exits mid-transfer: A-ABORT (2, 0)", exit_mid)
+    env.run("handler exits during storescu's C-STORE: A-ABORT (2, 0)",
+            storescu_exit_mid)
     env.run("handler sends garbage mid-transfer: A-ABORT (2, 0)",
             garbage_mid)
     env.run("context answered twice: RJ (2, 3, 1)", dup_answer)
@@ -293,6 +353,10 @@ def main():
     env.run("handler aborts and exits at once: A-ABORT (0, 0)", abort_exit)
     env.run("RELEASE_REQ crossing RELEASE_IND: RP, RELEASE_CNF(1)",
             cross_release)
+    env.run("handler's receive limit lowers the AC's maximum length",
+            small_limit)
+    env.run("handler's receive limit after the policy's AC: A-ABORT (2, 0)",
+            small_limit_policy)
     env.finish()
 
 

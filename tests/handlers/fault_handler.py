@@ -22,6 +22,8 @@ Modes:
   cross-release     accept; answer RELEASE_IND with RELEASE_REQ (the
                     crossing) and exit 0 only if RELEASE_CNF with
                     collision 1 and then EOF follow
+  small-limit       announce in HELLO_REPLY that it takes bodies of at
+                    most 64 KiB; accept as proposed, answer the release
 """
 
 import os
@@ -83,13 +85,14 @@ def first_context(ind):
     sys.exit(21)
 
 
-def start():
+def start(limit=None):
     """HELLO in, HELLO_REPLY out, ASSOC_IND in; return its body."""
     mtype, _ = recv()
     if mtype != HELLO:
         sys.exit(22)
+    extra = b"" if limit is None else tlv(0x0F13, struct.pack(">I", limit))
     send(frame(HELLO_REPLY, tlv(0x0F10, b"\x00\x01") +
-               tlv(0x0F11, b"fault-handler")))
+               tlv(0x0F11, b"fault-handler") + extra))
     mtype, body = recv()
     if mtype != ASSOC_IND:
         sys.exit(23)
@@ -121,7 +124,7 @@ def main():
     if mode == "exit-at-hello":
         recv()
         sys.exit(3)
-    ind = start()
+    ind = start(65536 if mode == "small-limit" else None)
     if mode == "exit-at-assoc":
         sys.exit(4)
     if mode == "silent":
@@ -155,7 +158,7 @@ def main():
     elif mode == "abort-exit":
         send(frame(ASSOC_RSP, accept_body(ind)) + frame(ABORT_REQ))
         sys.exit(0)
-    else:
+    elif dict(items(ind)).get(0x0043) != b"\x01":
         send(frame(ASSOC_RSP, tlv(0x0100, b"\x02")))
     if mode in ("dup-answer", "small-max", "ui-unrequested"):
         # The worker must refuse: only an ERROR and EOF may follow.

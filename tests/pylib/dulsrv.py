@@ -68,6 +68,11 @@ def listening(port):
     return False
 
 
+def have(tool):
+    """Whether a program is on PATH."""
+    return shutil.which(tool) is not None
+
+
 def wait_for(pred, timeout, step=0.05):
     """Poll pred() until it is true or timeout seconds pass."""
     deadline = time.monotonic() + timeout
