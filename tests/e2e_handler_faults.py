@@ -30,7 +30,7 @@ ABORT_PROVIDER = (2, 0)
 MODES = ("exit-at-hello", "exit-at-assoc", "silent", "garbage-at-assoc",
          "exit-mid", "garbage-mid", "dup-answer", "small-max",
          "ui-unrequested", "answers", "early-pdata", "abort-exit",
-         "cross-release", "small-limit")
+         "cross-release", "small-limit", "take-refused")
 BIG_MAX = "max_pdu_receive = 1048576;"
 
 
@@ -45,10 +45,11 @@ def raw(ptype, body):
 class Assoc:
     """One scripted association to the entry of a fault mode."""
 
-    def __init__(self, port, called, calling, extra_user_items=b""):
+    def __init__(self, port, called, calling, extra_user_items=b"",
+                 contexts=None):
         self.peer = dulpeer.Peer("127.0.0.1", port)
         self.peer.send(dulpeer.assoc_rq(
-            called=called, calling=calling,
+            called=called, calling=calling, contexts=contexts,
             extra_user_items=extra_user_items))
 
     def next(self, timeout=None):
@@ -308,6 +309,31 @@ def main():
                 "handler accepts 65536 bytes, the A-ASSOCIATE-AC "
                 "announced 1048576")
 
+    def take_refused():
+        # The entry offers Verification only; the handler takes CT too,
+        # answering the role selection the peer proposed for it.
+        ct = "1.2.840.10008.5.1.4.1.1.2"
+        role = dulpeer.item(0x54, struct.pack(">H", len(ct)) +
+                            ct.encode() + b"\x01\x01")
+        a = Assoc(port, title("take-refused"), "TAKE_REFUSED", role,
+                  contexts=[(1, dulpeer.VERIFICATION,
+                             [dulpeer.IMPLICIT_LE]),
+                            (3, ct, [dulpeer.EXPLICIT_LE])])
+        try:
+            ptype, body = a.next()
+            check(ptype == dulpeer.A_ASSOCIATE_AC, "no AC")
+            ac = dulpeer.parse_ac(body)
+            check(ac["contexts"].get(3) == (0, dulpeer.EXPLICIT_LE),
+                  "context 3: %r" % (ac["contexts"].get(3),))
+            check(user_sub_items(body).get(0x54) ==
+                  [struct.pack(">H", len(ct)) + ct.encode() + b"\x01\x00"],
+                  "role answer: %r" % user_sub_items(body).get(0x54))
+            a.peer.send(dulpeer.RELRQ)
+            check(raw(*a.next()) == dulpeer.RELRP, "no A-RELEASE-RP")
+        finally:
+            a.close()
+        summary("TAKE_REFUSED", "released", 0)
+
     def storescu_exit_mid():
         if not dulsrv.have("storescu"):
             print("note: no storescu; skipped")
@@ -353,6 +379,8 @@ def main():
     env.run("handler aborts and exits at once: A-ABORT (0, 0)", abort_exit)
     env.run("RELEASE_REQ crossing RELEASE_IND: RP, RELEASE_CNF(1)",
             cross_release)
+    env.run("handler accepts a context the policy refused, with roles",
+            take_refused)
     env.run("handler's receive limit lowers the AC's maximum length",
             small_limit)
     env.run("handler's receive limit after the policy's AC: A-ABORT (2, 0)",

@@ -24,6 +24,9 @@ Modes:
                     collision 1 and then EOF follow
   small-limit       announce in HELLO_REPLY that it takes bodies of at
                     most 64 KiB; accept as proposed, answer the release
+  take-refused      accept every context the policy refused, with its
+                    first transfer syntax and, where roles were proposed,
+                    the SCU role only; answer the release
 """
 
 import os
@@ -155,6 +158,20 @@ def main():
         pcid, _ = first_context(ind)
         pdv = struct.pack(">IBB", 8, pcid, 0x03) + b"EARLY!"
         send(frame(ASSOC_RSP, accept_body(ind)) + frame(PDATA_REQ, pdv))
+    elif mode == "take-refused":
+        body = tlv(0x0100, b"\x00")
+        for tag, value in items(ind):
+            if tag != 0x0010:
+                continue
+            sub = dict(items(value))
+            if sub[0x0015] == b"\x00":
+                continue
+            ans = (tlv(0x0011, sub[0x0011]) + tlv(0x0015, b"\x00") +
+                   tlv(0x0016, sub[0x0013]))
+            if 0x0014 in sub:
+                ans += tlv(0x0017, bytes([sub[0x0014][0], 0]))
+            body += tlv(0x0110, ans)
+        send(frame(ASSOC_RSP, body))
     elif mode == "abort-exit":
         send(frame(ASSOC_RSP, accept_body(ind)) + frame(ABORT_REQ))
         sys.exit(0)
