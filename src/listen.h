@@ -27,7 +27,7 @@ struct listener {
 struct listen_set {
 	struct listener		*l;
 	size_t			 n;
-	int			 systemd;	/* sockets came from LISTEN_FDS */
+	int			 systemd;	/* from LISTEN_FDS */
 };
 
 int	 listen_systemd(struct listen_set *, char *, size_t);

@@ -82,7 +82,8 @@ main(int argc, char *argv[], char *envp[])
 	struct master_opts	 mo;
 	const char		*path = DUL_DEFAULT_CONF;
 	char			 err[CONF_ERR_MAX];
-	int			 ch, check = 0, print = 0, debug = 0, inetd = 0;
+	int			 ch, check = 0, print = 0, debug = 0;
+	int			 inetd = 0;
 	int			 verbose = 0, stderr_log = 0, detach = 0;
 	int			 flags, code;
 

@@ -53,9 +53,9 @@
 #include "worker.h"
 
 #define MASTER_ACCEPT_BURST	16	/* accepts per listener per turn */
-#define MASTER_BACKOFF_MIN	50	/* ms, after EMFILE or a fork failure */
+#define MASTER_BACKOFF_MIN	50	/* ms, after EMFILE, fork failure */
 #define MASTER_BACKOFF_MAX	1000
-#define MASTER_KILL_EXTRA	5000	/* ms after the abort before SIGKILL */
+#define MASTER_KILL_EXTRA	5000	/* ms after an abort: SIGKILL */
 #define MASTER_PEER_LEN		(WORKER_ADDR_LEN + 16)
 
 /* A peer address as the per-address limit compares it. */
@@ -88,7 +88,7 @@ struct master_stats {
 
 struct master {
 	const struct master_opts *opts;
-	char			 path[PATH_MAX];	/* the config, absolute */
+	char			 path[PATH_MAX];	/* the config */
 	struct dul_conf		 conf;
 	struct privsep_id	 ids;
 	struct listen_set	 ls;
@@ -109,8 +109,8 @@ struct master {
 	uint64_t		 kill_end;
 	uint64_t		 backoff_until;
 	uint64_t		 backoff_ms;
-	uint64_t		 limit_logged;	/* when, for rate limiting */
-	unsigned long long	 limit_quiet;	/* closes not logged since */
+	uint64_t		 limit_logged;	/* for rate limiting */
+	unsigned long long	 limit_quiet;	/* not logged since */
 	uint64_t		 started;
 	struct master_stats	 st;
 };
@@ -125,8 +125,8 @@ static void	master_sighandler(int);
 static int	master_signals(struct master *);
 static int	master_pollfds(struct master *);
 static void	master_title(struct master *);
-static void	master_addr(const struct sockaddr_storage *, struct master_addr *,
-		    char *, size_t);
+static void	master_addr(const struct sockaddr_storage *,
+		    struct master_addr *, char *, size_t);
 static int	master_count_addr(const struct master *,
 		    const struct master_addr *);
 static int	master_kids_reserve(struct master *, size_t);
@@ -232,7 +232,8 @@ master_addr(const struct sockaddr_storage *ss, struct master_addr *a,
     char *peer, size_t len)
 {
 	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in6	*sin6 =
+	    (const struct sockaddr_in6 *)ss;
 	char				 host[64];
 	socklen_t			 sl = sizeof(*ss);
 
@@ -284,6 +285,7 @@ master_kids_reserve(struct master *m, size_t n)
 
 	if (n <= m->capkids)
 		return (0);
+	n = MAX(n, m->capkids == 0 ? 16 : m->capkids * 2);
 	if ((k = reallocarray(m->kids, n, sizeof(*k))) == NULL)
 		return (-1);
 	m->kids = k;

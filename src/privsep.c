@@ -28,7 +28,8 @@ int
 privsep_resolve(const struct dul_conf *conf, struct privsep_id *id,
     char *err, size_t errlen)
 {
-	const char	*user = conf->server.user, *group = conf->server.group;
+	const char	*user = conf->server.user;
+	const char	*group = conf->server.group;
 	struct passwd	*pw;
 	struct group	*gr;
 

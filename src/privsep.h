@@ -16,7 +16,7 @@ struct dul_conf;
 #define PRIVSEP_NAME_MAX	64
 
 struct privsep_id {
-	int		 drop;		/* 0: not root, nothing to drop */
+	int		 drop;		/* 0: not root */
 	uid_t		 uid;
 	gid_t		 gid;
 	char		 user[PRIVSEP_NAME_MAX];

@@ -11,7 +11,7 @@
 
 struct sdnotify {
 	struct sockaddr_un	 sun;
-	socklen_t		 len;		/* 0: no service manager */
+	socklen_t		 len;		/* 0: no manager */
 };
 
 int	 sdnotify_init(struct sdnotify *);

@@ -28,7 +28,8 @@
 #include "serve.h"
 #include "worker.h"
 
-static int	 serve_sigpipe = -1;	/* the worker's self-pipe, write end */
+/* The write end of the worker's self-pipe. */
+static int	 serve_sigpipe = -1;
 
 static void	 serve_sighandler(int);
 

@@ -16,9 +16,9 @@ struct worker_params;
 #define DUL_EXIT_OK		0
 #define DUL_EXIT_CONFIG		1	/* as dulserverd -n */
 #define DUL_EXIT_USAGE		100
-#define DUL_EXIT_SYSTEM		111	/* an OS failure at start-up */
+#define DUL_EXIT_SYSTEM		111	/* OS failure at start-up */
 
-#define SERVE_REJECT_ARTIM	10000	/* a reject worker's ARTIM cap, ms */
+#define SERVE_REJECT_ARTIM	10000	/* reject worker ARTIM, ms */
 
 int	 serve_log(const struct dul_conf *, int, int);
 void	 serve_params(struct worker_params *, const struct dul_conf *,
