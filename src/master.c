@@ -484,6 +484,7 @@ master_child(struct master *m, int fd, int reject, const char *peer,
 		log_warn("cannot drop privileges to user %s", m->ids.user);
 		_exit(WORKER_EXIT_INTERNAL);
 	}
+	proctitle_role(reject ? "reject" : "worker");
 	proctitle_set("%s %s", reject ? "reject" : "worker", peer);
 	serve_params(&p, &m->conf, &h);
 	p.sigfd = sigfd;

@@ -15,6 +15,7 @@
 #include "proctitle.h"
 
 static int	 proctitle_on;
+static const char *proctitle_kind = "worker";
 static char	 proctitle_tag[PROCTITLE_MAX];
 
 /* Make argv's memory available for titles; main() calls it first. */
@@ -40,6 +41,13 @@ proctitle_set(const char *fmt, ...)
 	setproctitle("%s", buf);
 }
 
+/* Name what kind of worker this process is ("worker", "reject"). */
+void
+proctitle_role(const char *kind)
+{
+	proctitle_kind = kind;
+}
+
 /*
  * Show a worker's association tag ("assoc ID PEER CALLING>CALLED", whose
  * AE titles are already escaped), until the state changes.
@@ -52,7 +60,7 @@ proctitle_assoc(const char *tag)
 	if (strncmp(tag, "assoc ", 6) == 0)
 		tag += 6;
 	strlcpy(proctitle_tag, tag, sizeof(proctitle_tag));
-	proctitle_set("worker %s", proctitle_tag);
+	proctitle_set("%s %s", proctitle_kind, proctitle_tag);
 }
 
 /* Show a worker's PS3.8 state after its association tag. */
@@ -61,5 +69,5 @@ proctitle_state(const char *state)
 {
 	if (!proctitle_on)
 		return;
-	proctitle_set("worker %s %s", proctitle_tag, state);
+	proctitle_set("%s %s %s", proctitle_kind, proctitle_tag, state);
 }

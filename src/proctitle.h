@@ -12,6 +12,7 @@
 void	 proctitle_init(int, char *[], char *[]);
 void	 proctitle_set(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
+void	 proctitle_role(const char *);
 void	 proctitle_assoc(const char *);
 void	 proctitle_state(const char *);
 
