@@ -105,6 +105,66 @@ def c_echo_rq(msg_id=1):
     ])
 
 
+def c_echo_rsp(msg_id=1, status=0):
+    """A C-ECHO-RSP command set answering Message ID msg_id."""
+    return command_set([
+        (0x0002, VERIFICATION.encode()),
+        (0x0100, struct.pack("<H", 0x8030)),
+        (0x0120, struct.pack("<H", msg_id)),
+        (0x0800, struct.pack("<H", 0x0101)),
+        (0x0900, struct.pack("<H", status)),
+    ])
+
+
+def c_store_rq(sop_class, sop_instance, msg_id=1):
+    """A C-STORE-RQ command set announcing a data set."""
+    return command_set([
+        (0x0002, sop_class.encode()),
+        (0x0100, struct.pack("<H", 0x0001)),
+        (0x0110, struct.pack("<H", msg_id)),
+        (0x0700, struct.pack("<H", 0)),
+        (0x0800, struct.pack("<H", 0x0000)),
+        (0x1000, sop_instance.encode()),
+    ])
+
+
+def dataset(elements):
+    """An implicit VR little endian data set from (group, element, bytes)
+    in ascending order, values padded to even length."""
+    return b"".join(_elem(g, e, v) for g, e, v in elements)
+
+
+def pdu(ptype, body, reserved=0):
+    """Any PDU: type, reserved byte, u32 length, body."""
+    return struct.pack(">BBI", ptype, reserved, len(body)) + body
+
+
+def assoc_rj(result, source, reason):
+    """A-ASSOCIATE-RJ PDU."""
+    return bytes([3, 0, 0, 0, 0, 4, 0, result, source, reason])
+
+
+def assoc_ac(rq, contexts, max_len, impl_uid, impl_version=None,
+             extra_user_items=b""):
+    """Build the A-ASSOCIATE-AC an acceptor answers rq (a whole RQ PDU)
+    with: the RQ's bytes 11-74 (AE titles, reserved) echoed, the DICOM
+    application context, contexts as (id, result, transfer syntax), and
+    the user information sub-items in ascending order.
+    """
+    body = struct.pack(">HH", 1, 0) + rq[10:74]
+    body += item(0x10, APP_CONTEXT)
+    for cid, result, ts in contexts:
+        body += item(0x21, bytes([cid, 0, result, 0]) +
+                     item(0x40, ts.encode()))
+    user = item(0x51, struct.pack(">I", max_len))
+    user += item(0x52, impl_uid.encode())
+    user += extra_user_items
+    if impl_version is not None:
+        user += item(0x55, impl_version.encode())
+    body += item(0x50, user)
+    return struct.pack(">BBI", 2, 0, len(body)) + body
+
+
 def parse_command(data):
     """Decode an implicit VR little endian group 0000 command set."""
     out = {}
