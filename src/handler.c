@@ -28,8 +28,6 @@
 #include "worker.h"
 
 static int	h_start(void *, struct worker *);
-static void	h_assoc_ind(void *, struct worker *, const struct pdu_assoc *,
-		    struct worker_neg *);
 static void	h_pdata_ind(void *, struct worker *, const uint8_t *, size_t);
 static void	h_release_ind(void *, struct worker *);
 static void	h_release_cnf(void *, struct worker *, int);
@@ -41,32 +39,20 @@ static void	h_handle(void *, struct worker *, struct pollfd *, int);
 static uint64_t	h_deadline(void *, struct worker *);
 static int	h_busy(void *);
 static int	h_end(void *, struct worker *);
-static int	h_queue(struct handler *, const struct hipc_msg *);
 static int	h_queue_raw(struct handler *, enum hipc_type, const uint8_t *,
 		    size_t);
 static void	h_flush(struct handler *, struct worker *);
 static void	h_read(struct handler *, struct worker *);
 static void	h_frame(struct handler *, struct worker *);
-static void	h_failed(struct handler *, struct worker *, uint16_t,
-		    const char *, ...) __attribute__((format(printf, 4, 5)));
-static uint16_t	h_ecode(int);
-static void	h_error(struct handler *, uint16_t, const char *);
-static void	h_assoc_rsp(struct handler *, struct worker *,
-		    const struct hipc_assoc_rsp *);
-static int	h_assoc_apply(struct handler *, struct worker *,
-		    const struct hipc_assoc_rsp *);
-static int	h_keep_answers(struct handler *, struct worker *,
-		    const struct hipc_assoc_rsp *);
 static void	h_hello_reply(struct handler *, struct worker *,
 		    const struct hipc_hello_reply *);
-static void	h_ind_free(struct handler *);
 static void	h_check_deadlines(struct handler *, struct worker *);
 static void	h_terminal(struct handler *, const struct hipc_msg *);
 
 const struct su_ops handler_su_ops = {
 	.name = "handler",
 	.start = h_start,
-	.assoc_ind = h_assoc_ind,
+	.assoc_ind = handler_assoc_ind,
 	.pdata_ind = h_pdata_ind,
 	.release_ind = h_release_ind,
 	.release_cnf = h_release_cnf,
@@ -125,8 +111,8 @@ handler_env_impl(struct worker *w, char **envp, size_t *ne)
 }
 
 /* The ERROR code (doc/handler-protocol.md 6.8) for a codec result. */
-static uint16_t
-h_ecode(int r)
+uint16_t
+handler_ecode(int r)
 {
 	switch (r) {
 	case HIPC_ERR_MAGIC:
@@ -148,8 +134,8 @@ h_ecode(int r)
 }
 
 /* Tell the handler, best effort, why the worker gives up on it. */
-static void
-h_error(struct handler *h, uint16_t code, const char *text)
+void
+handler_error(struct handler *h, uint16_t code, const char *text)
 {
 	struct hipc_msg	 m;
 	size_t		 len = strlen(text);
@@ -161,15 +147,15 @@ h_error(struct handler *h, uint16_t code, const char *text)
 	m.u.error.code = code;
 	m.u.error.text.p = (const uint8_t *)text;
 	m.u.error.text.len = len < HIPC_TEXT_MAX ? len : HIPC_TEXT_MAX;
-	(void)h_queue(h, &m);
+	(void)handler_queue(h, &m);
 }
 
 /*
  * The handler failed: log once, tell it with ERROR (code 0: it is gone)
  * and act on the wire as design 8.8 says.
  */
-static void
-h_failed(struct handler *h, struct worker *w, uint16_t code,
+void
+handler_failed(struct handler *h, struct worker *w, uint16_t code,
     const char *fmt, ...)
 {
 	struct su_event	 ev;
@@ -185,7 +171,7 @@ h_failed(struct handler *h, struct worker *w, uint16_t code,
 	log_warnx("handler failed: %s", msg);
 	worker_fail(w, "handler failed: %s", msg);
 	w->exit_code = WORKER_EXIT_PROTOCOL;
-	h_error(h, code, msg);
+	handler_error(h, code, msg);
 	h->closing = 1;
 	memset(&ev, 0, sizeof(ev));
 	switch (w->fsm.state) {
@@ -242,8 +228,8 @@ h_queue_raw(struct handler *h, enum hipc_type type, const uint8_t *body,
 }
 
 /* Encode a message into the queue. */
-static int
-h_queue(struct handler *h, const struct hipc_msg *m)
+int
+handler_queue(struct handler *h, const struct hipc_msg *m)
 {
 	uint8_t	*buf;
 	size_t	 len;
@@ -299,200 +285,7 @@ h_start(void *ctx, struct worker *w)
 	m.u.hello.max_h2w = h->max_h2w;
 	m.u.hello.features = HIPC_F_SHUTDOWN_NOTICE | HIPC_F_LOG;
 	h->hello_deadline = io_now() + h->ae->timeouts.handler;
-	return (h_queue(h, &m));
-}
-
-/* A view of a C string. */
-static struct hipc_view
-h_view(const char *s)
-{
-	struct hipc_view	 v;
-
-	v.p = (const uint8_t *)s;
-	v.len = strlen(s);
-	return (v);
-}
-
-/* A view of a PDU string. */
-static struct hipc_view
-h_pview(struct pdu_str s)
-{
-	struct hipc_view	 v;
-
-	v.p = s.p;
-	v.len = s.len;
-	return (v);
-}
-
-/* A UID from the PDU, trimmed of the padding peers add. */
-static struct hipc_view
-h_uview(struct pdu_str s)
-{
-	return (h_pview(pdu_uid_trim(s.p, s.len)));
-}
-
-/*
- * AE-6: the A-ASSOCIATE indication, carrying the policy's answer for
- * every context.  With negotiation = "policy" the worker answers at once
- * and tells the handler it has decided.
- */
-static void
-h_assoc_ind(void *ctx, struct worker *w, const struct pdu_assoc *rq,
-    struct worker_neg *neg)
-{
-	struct handler		*h = ctx;
-	struct hipc_msg		 m;
-	struct hipc_assoc_ind	*ai = &m.u.assoc_ind;
-	struct hipc_pctx	*pc;
-	struct hipc_view	*tsv, *rel;
-	struct hipc_role	*roles;
-	struct hipc_ext		*ext;
-	struct hipc_cext	*cext;
-	struct pdu_iter		 it;
-	struct pdu_str		 s;
-	struct su_event		 ev;
-	size_t			 nts = 0, nrel = 0, k = 0, r = 0;
-	unsigned int		 i, j;
-	int			 policy;
-
-	policy = h->ae->negotiation == CONF_NEG_POLICY;
-	for (i = 0; i < rq->n_pctx; i++)
-		nts += rq->pctx[i].n_ts;
-	for (i = 0; i < rq->ui.n_common_ext_neg; i++)
-		nrel += rq->ui.common_ext_neg[i].n_related;
-	/* Kept until the response is checked against them. */
-	h->ind_mem[0] = pc = calloc(rq->n_pctx + 1, sizeof(*pc));
-	h->ind_mem[1] = tsv = calloc(nts + 1, sizeof(*tsv));
-	h->ind_mem[2] = roles = calloc(rq->ui.n_roles + 1, sizeof(*roles));
-	h->ind_mem[3] = ext = calloc(rq->ui.n_ext_neg + 1, sizeof(*ext));
-	h->ind_mem[4] = cext = calloc(rq->ui.n_common_ext_neg + 1,
-	    sizeof(*cext));
-	h->ind_mem[5] = rel = calloc(nrel + 1, sizeof(*rel));
-	if (pc == NULL || tsv == NULL || roles == NULL || ext == NULL ||
-	    cext == NULL || rel == NULL) {
-		h_failed(h, w, HIPC_ECODE_INTERNAL,
-		    "out of memory for the A-ASSOCIATE indication");
-		h_ind_free(h);
-		return;
-	}
-
-	memset(&m, 0, sizeof(m));
-	m.type = HIPC_ASSOC_IND;
-	ai->app_context = h_uview(rq->app_context);
-	ai->calling_ae = h_view(neg->calling);
-	ai->called_ae = h_view(neg->called);
-	ai->calling_ae_raw = h_pview(rq->calling_ae);
-	ai->called_ae_raw = h_pview(rq->called_ae);
-	ai->peer_addr = h_view(w->peer.ip);
-	ai->peer_port = (uint16_t)strtoul(w->peer.port, NULL, 10);
-	ai->local_addr = h_view(w->peer.local_ip);
-	ai->local_port = (uint16_t)strtoul(w->peer.local_port, NULL, 10);
-	ai->assoc_id = h_view(w->id);
-	ai->peer_max_pdu = neg->peer_max;
-	if (rq->ui.has_impl_class_uid && rq->ui.impl_class_uid.len > 0 &&
-	    rq->ui.impl_class_uid.len <= HIPC_UID_MAX + 1)
-		ai->peer_impl_uid = h_uview(rq->ui.impl_class_uid);
-	if (rq->ui.has_impl_version && rq->ui.impl_version.len > 0 &&
-	    rq->ui.impl_version.len <= HIPC_VERSION_NAME_MAX)
-		ai->peer_impl_version = h_pview(rq->ui.impl_version);
-	ai->has_async = rq->ui.has_async_ops;
-	ai->async_invoked = rq->ui.async_invoked;
-	ai->async_performed = rq->ui.async_performed;
-	for (i = 0; i < rq->n_pctx; i++) {
-		pc[i].id = neg->pctx[i].id;
-		pc[i].abstract = h_view(neg->pctx[i].abstract);
-		pc[i].ts = tsv + k;
-		pdu_ts_iter(&it, &rq->pctx[i]);
-		while (pdu_iter_next(&it, &s) == 1 && k < nts)
-			tsv[k++] = h_uview(s);
-		pc[i].nts = (size_t)(tsv + k - pc[i].ts);
-		pc[i].has_roles = neg->pctx[i].role_proposed;
-		pc[i].scu = neg->pctx[i].scu_proposed;
-		pc[i].scp = neg->pctx[i].scp_proposed;
-		pc[i].result = neg->pctx[i].result;
-		if (pc[i].result == PDU_PCTX_ACCEPTANCE) {
-			pc[i].result_ts = h_view(neg->pctx[i].ts);
-			pc[i].has_result_roles = neg->pctx[i].role_proposed;
-			pc[i].result_scu = neg->pctx[i].scu;
-			pc[i].result_scp = neg->pctx[i].scp;
-		}
-	}
-	ai->pctx = pc;
-	ai->npctx = rq->n_pctx;
-	for (i = 0; i < rq->ui.n_roles; i++) {
-		roles[i].sop_class = h_uview(rq->ui.roles[i].sop_class);
-		roles[i].scu = rq->ui.roles[i].scu > 1 ? 1 :
-		    rq->ui.roles[i].scu;
-		roles[i].scp = rq->ui.roles[i].scp > 1 ? 1 :
-		    rq->ui.roles[i].scp;
-	}
-	ai->roles = roles;
-	ai->nroles = rq->ui.n_roles;
-	for (i = 0; i < rq->ui.n_ext_neg; i++) {
-		ext[i].sop_class = h_uview(rq->ui.ext_neg[i].sop_class);
-		ext[i].info = h_pview(rq->ui.ext_neg[i].info);
-	}
-	ai->ext = ext;
-	ai->next = rq->ui.n_ext_neg;
-	for (i = 0; i < rq->ui.n_common_ext_neg; i++) {
-		const struct pdu_common_ext_neg *ce =
-		    &rq->ui.common_ext_neg[i];
-
-		cext[i].sop_class = h_uview(ce->sop_class);
-		cext[i].service_class = h_uview(ce->service_class);
-		cext[i].related = rel + r;
-		pdu_related_iter(&it, ce);
-		for (j = 0; pdu_iter_next(&it, &s) == 1 && r < nrel; j++)
-			rel[r++] = h_uview(s);
-		cext[i].nrelated = j;
-	}
-	ai->cext = cext;
-	ai->ncext = rq->ui.n_common_ext_neg;
-	if (rq->ui.has_user_identity) {
-		ai->has_user_identity = 1;
-		ai->ui.type = rq->ui.user_identity.type;
-		ai->ui.response_requested =
-		    rq->ui.user_identity.positive_response;
-		ai->ui.primary = h_pview(rq->ui.user_identity.primary);
-		if (rq->ui.user_identity.secondary.len > 0)
-			ai->ui.secondary =
-			    h_pview(rq->ui.user_identity.secondary);
-	}
-	ai->our_max_pdu = neg->our_max;
-	ai->our_impl_uid = h_view(w->par->impl_class_uid);
-	if (w->par->impl_version != NULL)
-		ai->our_impl_version = h_view(w->par->impl_version);
-	ai->decided = policy;
-	if (hipc_encode(&m, NULL, 0, &h->ind_len) != HIPC_ERR_SPACE ||
-	    h_queue(h, &m) == -1) {
-		h_failed(h, w, HIPC_ECODE_INTERNAL,
-		    "A-ASSOCIATE indication not encodable");
-		h_ind_free(h);
-		return;
-	}
-	h->ind_len -= HIPC_HDR_LEN;
-	if (policy) {
-		h_ind_free(h);
-		memset(&ev, 0, sizeof(ev));
-		ev.ev = EVT7_ASSOC_ACCEPT;
-		worker_push(w, &ev);
-	} else {
-		h->ind = *ai;
-		h->want_rsp = 1;
-	}
-}
-
-/* Free the lists of the kept A-ASSOCIATE indication. */
-static void
-h_ind_free(struct handler *h)
-{
-	size_t	 i;
-
-	for (i = 0; i < nitems(h->ind_mem); i++) {
-		free(h->ind_mem[i]);
-		h->ind_mem[i] = NULL;
-	}
-	memset(&h->ind, 0, sizeof(h->ind));
+	return (handler_queue(h, &m));
 }
 
 /* DT-2, AR-6: one P-DATA-TF's PDVs, passed through untouched. */
@@ -504,8 +297,8 @@ h_pdata_ind(void *ctx, struct worker *w, const uint8_t *p, size_t len)
 	if (h->failed || h->closing)
 		return;
 	if (h_queue_raw(h, HIPC_PDATA_IND, p, len) == -1)
-		h_failed(h, w, HIPC_ECODE_INTERNAL, "cannot queue P-DATA: %s",
-		    strerror(errno));
+		handler_failed(h, w, HIPC_ECODE_INTERNAL,
+		    "cannot queue P-DATA: %s", strerror(errno));
 }
 
 /* Queue a message without a body. */
@@ -513,7 +306,7 @@ static void
 h_simple(struct handler *h, struct worker *w, enum hipc_type type)
 {
 	if (!h->failed && !h->closing && h_queue_raw(h, type, NULL, 0) == -1)
-		h_failed(h, w, HIPC_ECODE_INTERNAL, "cannot queue %s",
+		handler_failed(h, w, HIPC_ECODE_INTERNAL, "cannot queue %s",
 		    hipc_type_name(type));
 }
 
@@ -534,8 +327,9 @@ h_release_cnf(void *ctx, struct worker *w, int collision)
 	memset(&m, 0, sizeof(m));
 	m.type = HIPC_RELEASE_CNF;
 	m.u.release_cnf.collision = collision ? 1 : 0;
-	if (!h->failed && !h->closing && h_queue(h, &m) == -1)
-		h_failed(h, w, HIPC_ECODE_INTERNAL, "cannot queue RELEASE_CNF");
+	if (!h->failed && !h->closing && handler_queue(h, &m) == -1)
+		handler_failed(h, w, HIPC_ECODE_INTERNAL,
+		    "cannot queue RELEASE_CNF");
 	h_terminal(h, &m);
 }
 
@@ -552,7 +346,7 @@ h_abort_ind(void *ctx, struct worker *w, uint8_t source, uint8_t reason)
 	m.u.abort_ind.source = source;
 	m.u.abort_ind.reason = reason;
 	if (!h->failed && !h->closing)
-		h_queue(h, &m);
+		handler_queue(h, &m);
 	h_terminal(h, &m);
 }
 
@@ -570,7 +364,7 @@ h_p_abort_ind(void *ctx, struct worker *w, uint8_t reason,
 	m.u.p_abort_ind.reason = reason;
 	m.u.p_abort_ind.cause = (uint8_t)cause;
 	if (!h->failed && !h->closing)
-		h_queue(h, &m);
+		handler_queue(h, &m);
 	h_terminal(h, &m);
 }
 
@@ -628,7 +422,7 @@ h_flush(struct handler *h, struct worker *w)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			h_failed(h, w, 0, "write to handler: %s",
+			handler_failed(h, w, 0, "write to handler: %s",
 			    strerror(errno));
 			h->oq_off = h->oq_len = 0;
 			close(h->to_h);
@@ -662,12 +456,14 @@ h_check_deadlines(struct handler *h, struct worker *w)
 		return;
 	if (!h->hello_ok && h->hello_deadline != 0 &&
 	    now >= h->hello_deadline)
-		h_failed(h, w, HIPC_ECODE_TIMEOUT, "no HELLO_REPLY within "
-		    "%u ms", (unsigned int)h->ae->timeouts.handler);
+		handler_failed(h, w, HIPC_ECODE_TIMEOUT,
+		    "no HELLO_REPLY within %u ms",
+		    (unsigned int)h->ae->timeouts.handler);
 	else if (h->oq_len > h->oq_off && h->oq_stall != 0 &&
 	    now >= h->oq_stall)
-		h_failed(h, w, HIPC_ECODE_TIMEOUT, "handler read nothing of "
-		    "%zu queued bytes for %u ms", h->oq_len - h->oq_off,
+		handler_failed(h, w, HIPC_ECODE_TIMEOUT,
+		    "handler read nothing of %zu queued bytes for %u ms",
+		    h->oq_len - h->oq_off,
 		    (unsigned int)h->ae->timeouts.handler);
 }
 
@@ -730,7 +526,7 @@ h_end(void *ctx, struct worker *w)
 		h->from_h = -1;
 	}
 	st = handler_stop(h);
-	h_ind_free(h);
+	handler_ind_free(h);
 	free(h->oq);
 	free(h->ibody);
 	free(h->arena);
@@ -767,8 +563,8 @@ h_read(struct handler *h, struct worker *w)
 				h->from_h = -1;
 				if (w->fsm.state != STA13_AWAIT_CLOSE &&
 				    w->fsm.state != STA1_IDLE && !h->closing)
-					h_failed(h, w, 0, "handler closed its "
-					    "output (exited?)");
+					handler_failed(h, w, 0, "handler "
+					    "closed its output (exited?)");
 				return;
 			}
 			h->ihdr_got += (size_t)n;
@@ -777,8 +573,9 @@ h_read(struct handler *h, struct worker *w)
 			r = hipc_hdr_check(h->ihdr, HIPC_H2W, h->max_h2w,
 			    &h->ih);
 			if (r < 0) {
-				h_failed(h, w, h_ecode(r), "bad frame header "
-				    "(type 0x%02x, length %u): %s",
+				handler_failed(h, w, handler_ecode(r),
+				    "bad frame header (type 0x%02x, "
+				    "length %u): %s",
 				    h->ihdr[3],
 				    (unsigned int)get_u32(h->ihdr + 4),
 				    hipc_strerror(r));
@@ -788,7 +585,8 @@ h_read(struct handler *h, struct worker *w)
 			if (h->ih.len > h->ibody_cap) {
 				if ((nb = realloc(h->ibody, h->ih.len)) ==
 				    NULL) {
-					h_failed(h, w, HIPC_ECODE_INTERNAL,
+					handler_failed(h, w,
+					    HIPC_ECODE_INTERNAL,
 					    "out of memory");
 					return;
 				}
@@ -803,8 +601,8 @@ h_read(struct handler *h, struct worker *w)
 			if (n == -1 && (errno == EAGAIN || errno == EINTR))
 				return;
 			if (n <= 0) {
-				h_failed(h, w, 0, "handler closed inside a "
-				    "frame");
+				handler_failed(h, w, 0,
+				    "handler closed inside a frame");
 				return;
 			}
 			h->ibody_got += (size_t)n;
@@ -838,21 +636,23 @@ h_frame(struct handler *h, struct worker *w)
 	}
 	if (h->ih.type != HIPC_HELLO_REPLY && h->ih.type != HIPC_ERROR &&
 	    h->ih.type != HIPC_LOG && !h->hello_ok) {
-		h_failed(h, w, HIPC_ECODE_UNEXPECTED, "%s before HELLO_REPLY",
-		    hipc_type_name(h->ih.type));
+		handler_failed(h, w, HIPC_ECODE_UNEXPECTED,
+		    "%s before HELLO_REPLY", hipc_type_name(h->ih.type));
 		return;
 	}
 	if (h->ih.type != HIPC_HELLO_REPLY && h->ih.type != HIPC_ERROR &&
 	    h->ih.type != HIPC_LOG &&
 	    hipc_state_ok(h->ih.type, w->fsm.state) != HIPC_OK) {
-		h_failed(h, w, HIPC_ECODE_UNEXPECTED, "%s not allowed in %s",
-		    hipc_type_name(h->ih.type), fsm_state_name(w->fsm.state));
+		handler_failed(h, w, HIPC_ECODE_UNEXPECTED,
+		    "%s not allowed in %s", hipc_type_name(h->ih.type),
+		    fsm_state_name(w->fsm.state));
 		return;
 	}
 	need = hipc_arena_bound(h->ih.len);
 	if (need > h->arena_cap) {
 		if ((na = realloc(h->arena, need)) == NULL) {
-			h_failed(h, w, HIPC_ECODE_INTERNAL, "out of memory");
+			handler_failed(h, w, HIPC_ECODE_INTERNAL,
+			    "out of memory");
 			return;
 		}
 		h->arena = na;
@@ -860,7 +660,7 @@ h_frame(struct handler *h, struct worker *w)
 	}
 	if ((r = hipc_decode(h->ih.type, h->ibody, h->ih.len, &m, h->arena,
 	    h->arena_cap, &used)) < 0) {
-		h_failed(h, w, h_ecode(r), "malformed %s: %s",
+		handler_failed(h, w, handler_ecode(r), "malformed %s: %s",
 		    hipc_type_name(h->ih.type), hipc_strerror(r));
 		return;
 	}
@@ -871,21 +671,21 @@ h_frame(struct handler *h, struct worker *w)
 		return;
 	case HIPC_ASSOC_RSP:
 		if (!h->want_rsp) {
-			h_failed(h, w, HIPC_ECODE_UNEXPECTED,
+			handler_failed(h, w, HIPC_ECODE_UNEXPECTED,
 			    "ASSOC_RSP not expected");
 			return;
 		}
 		h->want_rsp = 0;
-		h_assoc_rsp(h, w, &m.u.assoc_rsp);
-		h_ind_free(h);
+		handler_assoc_rsp(h, w, &m.u.assoc_rsp);
+		handler_ind_free(h);
 		return;
 	case HIPC_PDATA_REQ:
 		ev.ev = EVT9_PDATA_REQ;
 		ev.pdvs = m.u.pdata.pdvs;
 		ev.len = m.u.pdata.len;
 		if (!handler_pdvs_ok(w, &m.u.pdata)) {
-			h_failed(h, w, HIPC_ECODE_VALUE, "P-DATA request on a "
-			    "context not accepted");
+			handler_failed(h, w, HIPC_ECODE_VALUE,
+			    "P-DATA request on a context not accepted");
 			return;
 		}
 		break;
@@ -912,7 +712,7 @@ h_frame(struct handler *h, struct worker *w)
 		h->closing = 1;
 		break;
 	case HIPC_ERROR:
-		h_failed(h, w, 0, "handler reported error %u: %.*s",
+		handler_failed(h, w, 0, "handler reported error %u: %.*s",
 		    m.u.error.code, (int)(m.u.error.text.len > 200 ? 200 :
 		    m.u.error.text.len), m.u.error.text.p != NULL ?
 		    (const char *)m.u.error.text.p : "");
@@ -921,7 +721,7 @@ h_frame(struct handler *h, struct worker *w)
 		handler_log_text(h, m.u.log.text.p, m.u.log.text.len);
 		return;
 	default:
-		h_failed(h, w, HIPC_ECODE_UNEXPECTED, "%s is not for the "
+		handler_failed(h, w, HIPC_ECODE_UNEXPECTED, "%s is not for the "
 		    "worker", hipc_type_name(h->ih.type));
 		return;
 	}
@@ -941,197 +741,29 @@ h_hello_reply(struct handler *h, struct worker *w,
 
 	if (h->hello_ok || hr->version < HIPC_VERSION_MIN ||
 	    hr->version > HIPC_VERSION) {
-		h_failed(h, w, HIPC_ECODE_VERSION, "HELLO_REPLY chose version "
-		    "%u", hr->version);
+		handler_failed(h, w, HIPC_ECODE_VERSION,
+		    "HELLO_REPLY chose version %u", hr->version);
 		return;
 	}
 	h->hello_ok = 1;
 	if (lim == 0 || lim >= h->max_w2h)
 		return;
 	if (h->ind_len > lim) {
-		h_failed(h, w, HIPC_ECODE_TOO_LARGE, "handler accepts %u "
+		handler_failed(h, w, HIPC_ECODE_TOO_LARGE, "handler accepts %u "
 		    "bytes, the A-ASSOCIATE indication had %zu",
 		    (unsigned int)lim, h->ind_len);
 		return;
 	}
 	if (w->neg.our_max == 0 || w->neg.our_max > lim) {
 		if (w->fsm.state != STA3_AWAIT_LOCAL_RSP) {
-			h_failed(h, w, HIPC_ECODE_TOO_LARGE, "handler accepts "
-			    "%u bytes, the A-ASSOCIATE-AC announced %u",
-			    (unsigned int)lim, (unsigned int)w->neg.our_max);
+			handler_failed(h, w, HIPC_ECODE_TOO_LARGE,
+			    "handler accepts %u bytes, the A-ASSOCIATE-AC "
+			    "announced %u", (unsigned int)lim,
+			    (unsigned int)w->neg.our_max);
 			return;
 		}
 		w->neg.our_max = lim;
 		h->ind.our_max_pdu = lim;
 	}
 	h->max_w2h = lim;
-}
-
-/*
- * The handler's A-ASSOCIATE response.  A rejection must come from the
- * service-user; an acceptance is checked whole against the indication
- * (doc 6.4) before anything of it is applied, and must leave at least one
- * context accepted.  Any violation is a handler failure: RJ (2, 3, 1).
- */
-static void
-h_assoc_rsp(struct handler *h, struct worker *w,
-    const struct hipc_assoc_rsp *rsp)
-{
-	struct su_event	 ev;
-	unsigned int	 i;
-	int		 r;
-
-	memset(&ev, 0, sizeof(ev));
-	if (rsp->decision == HIPC_DECISION_REJECT) {
-		if (!pdu_rj_valid(rsp->rj_result, rsp->rj_source,
-		    rsp->rj_reason) || rsp->rj_source != PDU_RJ_SOURCE_USER) {
-			h_failed(h, w, HIPC_ECODE_VALUE, "invalid rejection "
-			    "(%u,%u,%u)", rsp->rj_result, rsp->rj_source,
-			    rsp->rj_reason);
-			return;
-		}
-		ev.ev = EVT8_ASSOC_REJECT;
-		ev.rj.result = rsp->rj_result;
-		ev.rj.source = rsp->rj_source;
-		ev.rj.reason = rsp->rj_reason;
-		worker_push(w, &ev);
-		return;
-	}
-	if ((r = hipc_assoc_rsp_check(&h->ind, rsp)) != HIPC_OK) {
-		h_failed(h, w, h_ecode(r), "ASSOC_RSP does not fit the "
-		    "indication: %s", hipc_strerror(r));
-		return;
-	}
-	if (rsp->decision == HIPC_DECISION_ACCEPT &&
-	    h_assoc_apply(h, w, rsp) == -1)
-		return;
-	for (i = 0; i < w->neg.n_pctx; i++)
-		if (w->neg.pctx[i].result == PDU_PCTX_ACCEPTANCE)
-			break;
-	if (i == w->neg.n_pctx) {
-		/* Doc 6.4: no usable context, no association. */
-		log_info("handler accepted no presentation context");
-		worker_fail(w, "no presentation context accepted");
-		h_error(h, HIPC_ECODE_VALUE, "no presentation context "
-		    "accepted: the association is rejected");
-		h->closing = 1;
-		ev.ev = EVT8_ASSOC_REJECT;
-		ev.rj.result = PDU_RJ_PERMANENT;
-		ev.rj.source = PDU_RJ_SOURCE_USER;
-		ev.rj.reason = PDU_RJ_USER_NO_REASON;
-		worker_push(w, &ev);
-		return;
-	}
-	ev.ev = EVT7_ASSOC_ACCEPT;
-	worker_push(w, &ev);
-}
-
-/*
- * Apply a checked accepting response (decision 0) to the negotiation:
- * the context answers, the maximum length, the window and the answers
- * the A-ASSOCIATE-AC carries.  -1 if the handler has failed.
- */
-static int
-h_assoc_apply(struct handler *h, struct worker *w,
-    const struct hipc_assoc_rsp *rsp)
-{
-	struct worker_neg		*neg = &w->neg;
-	const struct hipc_pc_answer	*a;
-	struct worker_pctx		*wp;
-	size_t				 i;
-	unsigned int			 j;
-
-	if (rsp->ui_response.p != NULL && rsp->ui_response.len > 0 &&
-	    (w->rq.ui.user_identity.type == 1 ||
-	    w->rq.ui.user_identity.type == 2)) {
-		/* PS3.7 D.3.3.7: no server response for these types. */
-		h_failed(h, w, HIPC_ECODE_VALUE, "user identity response "
-		    "for type %u must be empty",
-		    w->rq.ui.user_identity.type);
-		return (-1);
-	}
-	if (h_keep_answers(h, w, rsp) == -1)
-		return (-1);
-	for (i = 0; i < rsp->nanswers; i++) {
-		a = &rsp->answers[i];
-		wp = NULL;
-		for (j = 0; j < neg->n_pctx && wp == NULL; j++)
-			if (neg->pctx[j].id == a->id)
-				wp = &neg->pctx[j];
-		if (wp == NULL)
-			continue;	/* the check has refused this */
-		wp->result = a->result;
-		if (wp->result != PDU_PCTX_ACCEPTANCE)
-			continue;
-		memcpy(wp->ts, a->ts.p, a->ts.len);
-		wp->ts[a->ts.len] = '\0';
-		if (a->has_roles) {
-			wp->scu = a->scu;
-			wp->scp = a->scp;
-		}
-	}
-	if (rsp->max_pdu != 0)
-		neg->our_max = rsp->max_pdu;
-	if (rsp->has_async) {
-		neg->async_answered = 1;
-		neg->async_invoked = rsp->async_invoked;
-		neg->async_performed = rsp->async_performed;
-	}
-	return (0);
-}
-
-/*
- * Copy the extended negotiation and user identity answers, which live in
- * the frame's buffer, to memory that lasts until the AC is sent.  They
- * must fit the AC's user information item with everything else in it.
- */
-static int
-h_keep_answers(struct handler *h, struct worker *w,
-    const struct hipc_assoc_rsp *rsp)
-{
-	struct worker_neg	*neg = &w->neg;
-	uint8_t			*p;
-	size_t			 need = 0, ui;
-	unsigned int		 i;
-
-	/* Sub-items other than these: max length, UIDs, window, roles. */
-	ui = 8 + 4 + PDU_UID_MAX + 8 + 4 + 16;
-	for (i = 0; i < neg->n_pctx; i++)
-		if (neg->pctx[i].role_proposed)
-			ui += 8 + PDU_UID_MAX;
-	for (i = 0; i < rsp->next; i++)
-		need += rsp->ext[i].sop_class.len + rsp->ext[i].info.len;
-	if (rsp->ui_response.p != NULL)
-		need += rsp->ui_response.len;
-	if (ui + need + 6 * (rsp->next + 1) > PDU_ITEM_MAX_LEN) {
-		h_failed(h, w, HIPC_ECODE_VALUE, "the answers do not fit an "
-		    "A-ASSOCIATE-AC (%zu bytes)", need);
-		return (-1);
-	}
-	if (need == 0 && rsp->next == 0 && rsp->ui_response.p == NULL)
-		return (0);
-	free(h->ac_mem);
-	if ((h->ac_mem = p = malloc(need + 1)) == NULL) {
-		h_failed(h, w, HIPC_ECODE_INTERNAL, "out of memory");
-		return (-1);
-	}
-	for (i = 0; i < rsp->next && i < PDU_MAX_EXT_NEG; i++) {
-		memcpy(p, rsp->ext[i].sop_class.p, rsp->ext[i].sop_class.len);
-		neg->ext_rsp[i].sop_class.p = p;
-		neg->ext_rsp[i].sop_class.len = rsp->ext[i].sop_class.len;
-		p += rsp->ext[i].sop_class.len;
-		if (rsp->ext[i].info.len > 0)
-			memcpy(p, rsp->ext[i].info.p, rsp->ext[i].info.len);
-		neg->ext_rsp[i].info.p = p;
-		neg->ext_rsp[i].info.len = rsp->ext[i].info.len;
-		p += rsp->ext[i].info.len;
-	}
-	neg->n_ext_rsp = i;
-	if (rsp->ui_response.p != NULL) {
-		if (rsp->ui_response.len > 0)
-			memcpy(p, rsp->ui_response.p, rsp->ui_response.len);
-		neg->identity_rsp = p;
-		neg->identity_rsp_len = rsp->ui_response.len;
-	}
-	return (0);
 }
