@@ -30,6 +30,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(
     __file__)), os.pardir, "pylib"))
+sys.dont_write_bytecode = True
 
 import dulpeer  # noqa: E402
 

@@ -22,6 +22,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True      # leave the source tree as it is
 
 import harness  # noqa: E402
 import test_battery  # noqa: E402
