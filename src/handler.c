@@ -194,12 +194,15 @@ handler_failed(struct handler *h, struct worker *w, uint16_t code,
 	worker_push(w, &ev);
 }
 
-/* Queue raw frame bytes: header plus body. */
+/*
+ * Queue raw frame bytes: header plus body.  The queue grows by doubling,
+ * since a peer may send a great many small PDUs; h_busy() bounds it.
+ */
 static int
 h_queue_raw(struct handler *h, enum hipc_type type, const uint8_t *body,
     size_t len)
 {
-	size_t	 need = HIPC_HDR_LEN + len;
+	size_t	 need = HIPC_HDR_LEN + len, cap;
 	uint8_t	*nq;
 
 	if (h->oq_off > 0 && h->oq_off == h->oq_len)
@@ -212,10 +215,13 @@ h_queue_raw(struct handler *h, enum hipc_type type, const uint8_t *body,
 			h->oq_off = 0;
 		}
 		if (h->oq_cap - h->oq_len < need) {
-			if ((nq = realloc(h->oq, h->oq_len + need)) == NULL)
+			cap = h->oq_cap < 32768 ? 65536 : 2 * h->oq_cap;
+			if (cap < h->oq_len + need)
+				cap = h->oq_len + need;
+			if ((nq = realloc(h->oq, cap)) == NULL)
 				return (-1);
 			h->oq = nq;
-			h->oq_cap = h->oq_len + need;
+			h->oq_cap = cap;
 		}
 	}
 	hipc_hdr_put(h->oq + h->oq_len, type, (uint32_t)len);
