@@ -11,6 +11,7 @@ the process group it was started in) when the test ends; every wait is
 bounded.
 """
 
+import atexit
 import os
 import pwd
 import re
@@ -108,6 +109,11 @@ def handler_python():
     return None
 
 
+def _terminated(signum, frame):
+    """SIGTERM or SIGINT (make, timeout): exit, so that cleanup runs."""
+    sys.exit(128 + signum)
+
+
 class Env:
     """Paths of the build, a scratch directory, and what was started."""
 
@@ -133,6 +139,10 @@ class Env:
         self.logs = []
         self.failed = 0
         self.passed = 0
+        # Whatever ends the test, what it started is stopped.
+        atexit.register(self.cleanup)
+        signal.signal(signal.SIGTERM, _terminated)
+        signal.signal(signal.SIGINT, _terminated)
 
     def require(self, *tools):
         """Skip the whole test (exit 77) unless every tool is there."""
@@ -215,13 +225,17 @@ class Env:
         sys.exit(1 if self.failed else 0)
 
     def cleanup(self):
+        """Stop every server; remove the scratch directory (once)."""
         for s in self.servers:
             s.stop()
         self.servers = []
+        if self.work is None:
+            return
         if os.environ.get("DUL_E2E_KEEP"):
             print("scratch directory kept: %s" % self.work)
         else:
             shutil.rmtree(self.work, ignore_errors=True)
+        self.work = None
 
 
 def ae_entry(title, handler, args=(), contexts=None, negotiation="handler",
