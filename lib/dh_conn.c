@@ -21,6 +21,7 @@
 #include "hipc.h"
 #include "dulhandler.h"
 #include "dh_int.h"
+#include "fault.h"
 
 #define DH_FD_IN_DEFAULT	3
 #define DH_FD_OUT_DEFAULT	4
@@ -98,7 +99,7 @@ write_iov(int fd, struct iovec *iov, int n)
 	size_t	 left;
 
 	while (n > 0) {
-		if ((w = writev(fd, iov, n)) == -1) {
+		if ((w = fault_writev(fd, iov, n)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return (DH_ERR_SYS);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dulhandler.h"
+#include "fault.h"
 
 #define P10_PREAMBLE	128
 #define P10_META_MAX	512	/* preamble, DICM and the largest group */
@@ -167,7 +168,7 @@ write_all(int fd, const void *p, size_t n)
 	ssize_t		 w;
 
 	while (n > 0) {
-		if ((w = write(fd, q, n)) == -1) {
+		if ((w = fault_write(fd, q, n)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
@@ -292,13 +293,13 @@ p10_place(struct dh_p10 *p, const char *stem, const char *suffix, int dup,
 	if (n < 0 || (size_t)n >= cap || !dh_path_component_ok(name))
 		return (DH_ERR_NAME);
 	if (dup == DH_DUP_OVERWRITE) {
-		if (renameat(p->dirfd, p->tmp, p->dirfd, name) == -1)
+		if (fault_renameat(p->dirfd, p->tmp, p->dirfd, name) == -1)
 			return (DH_ERR_SYS);
 		*made = 1;
 		return (DH_OK);
 	}
 	/* linkat() never replaces a name: atomic "create if absent". */
-	if (linkat(p->dirfd, p->tmp, p->dirfd, name, 0) == 0) {
+	if (fault_linkat(p->dirfd, p->tmp, p->dirfd, name, 0) == 0) {
 		*made = 1;
 		return (DH_OK);
 	}
@@ -312,7 +313,7 @@ p10_place(struct dh_p10 *p, const char *stem, const char *suffix, int dup,
 		n = snprintf(name, cap, "%s_%d%s", stem, i, suffix);
 		if (n < 0 || (size_t)n >= cap || !dh_path_component_ok(name))
 			return (DH_ERR_NAME);
-		if (linkat(p->dirfd, p->tmp, p->dirfd, name, 0) == 0) {
+		if (fault_linkat(p->dirfd, p->tmp, p->dirfd, name, 0) == 0) {
 			*made = 1;
 			return (DH_OK);
 		}
@@ -351,7 +352,7 @@ dh_p10_commit(struct dh_p10 *p, const char *stem, const char *suffix,
 		errno = save;
 		return (DH_ERR_SYS);
 	}
-	if (!(p->flags & DH_P10_NOFSYNC) && fsync(p->fd) == -1)
+	if (!(p->flags & DH_P10_NOFSYNC) && fault_fsync(p->fd) == -1)
 		goto sysfail;
 	rc = close(p->fd);
 	p->fd = -1;
@@ -369,7 +370,7 @@ dh_p10_commit(struct dh_p10 *p, const char *stem, const char *suffix,
 	if (dup != DH_DUP_OVERWRITE)
 		unlinkat(p->dirfd, p->tmp, 0);
 	if (rc == DH_OK && !(p->flags & DH_P10_NOFSYNC) &&
-	    fsync(p->dirfd) == -1) {
+	    fault_fsync(p->dirfd) == -1) {
 		save = errno;
 		/* Not durable, so not stored: take back a name we made. */
 		if (made && dup != DH_DUP_OVERWRITE)

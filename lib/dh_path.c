@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dulhandler.h"
+#include "fault.h"
 
 #define PATH_COMPONENT_MAX	255	/* NAME_MAX on common file systems */
 #define DIR_MODE		0750
@@ -158,7 +159,7 @@ dh_opendirs(int rootfd, const char *const *comps, size_t n, int flags,
 		if (next == -1)
 			goto fail;
 		if (created && !(flags & DH_MKDIR_NOFSYNC) &&
-		    fsync(cur) == -1) {
+		    fault_fsync(cur) == -1) {
 			save = errno;
 			close(next);
 			errno = save;

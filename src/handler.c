@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "fault.h"
 #include "fsm.h"
 #include "handler.h"
 #include "handler_int.h"
@@ -218,7 +219,7 @@ h_queue_raw(struct handler *h, enum hipc_type type, const uint8_t *body,
 			cap = h->oq_cap < 32768 ? 65536 : 2 * h->oq_cap;
 			if (cap < h->oq_len + need)
 				cap = h->oq_len + need;
-			if ((nq = realloc(h->oq, cap)) == NULL)
+			if ((nq = fault_realloc(h->oq, cap)) == NULL)
 				return (-1);
 			h->oq = nq;
 			h->oq_cap = cap;
@@ -247,7 +248,7 @@ handler_queue(struct handler *h, const struct hipc_msg *m)
 		    hipc_type_name(m->type), hipc_strerror(r));
 		return (-1);
 	}
-	if ((buf = malloc(len)) == NULL)
+	if ((buf = fault_malloc(len)) == NULL)
 		return (-1);
 	if ((r = hipc_encode(m, buf, len, &len)) != HIPC_OK) {
 		log_warnx("internal: cannot encode %s: %s",
@@ -422,7 +423,8 @@ h_flush(struct handler *h, struct worker *w)
 	ssize_t	 n;
 
 	while (h->to_h != -1 && h->oq_len > h->oq_off) {
-		n = write(h->to_h, h->oq + h->oq_off, h->oq_len - h->oq_off);
+		n = fault_write(h->to_h, h->oq + h->oq_off,
+		    h->oq_len - h->oq_off);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -589,7 +591,7 @@ h_read(struct handler *h, struct worker *w)
 			}
 			h->iskip = r == HIPC_SKIP;
 			if (h->ih.len > h->ibody_cap) {
-				if ((nb = realloc(h->ibody, h->ih.len)) ==
+				if ((nb = fault_realloc(h->ibody, h->ih.len)) ==
 				    NULL) {
 					handler_failed(h, w,
 					    HIPC_ECODE_INTERNAL,
@@ -656,7 +658,7 @@ h_frame(struct handler *h, struct worker *w)
 	}
 	need = hipc_arena_bound(h->ih.len);
 	if (need > h->arena_cap) {
-		if ((na = realloc(h->arena, need)) == NULL) {
+		if ((na = fault_realloc(h->arena, need)) == NULL) {
 			handler_failed(h, w, HIPC_ECODE_INTERNAL,
 			    "out of memory");
 			return;

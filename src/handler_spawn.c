@@ -26,6 +26,7 @@
 #include "handler.h"
 #include "handler_int.h"
 #include "io.h"
+#include "fault.h"
 #include "log.h"
 #include "worker.h"
 
@@ -149,7 +150,7 @@ handler_spawn(struct handler *h, struct worker *w)
 	fds[3] = tp[0];
 	fds[4] = fp[1];
 	fds[5] = sp[1];
-	switch (h->pid = fork()) {
+	switch (h->pid = fault_fork()) {
 	case -1:
 		log_warn("fork handler");
 		goto done;

@@ -13,7 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "io.h"
+
+uint64_t	(*io_clock_hook)(void);
+int		(*io_poll_hook)(struct pollfd *, nfds_t, int);
 
 /* Return milliseconds on the monotonic clock. */
 uint64_t
@@ -21,6 +25,8 @@ io_now(void)
 {
 	struct timespec	 ts;
 
+	if (io_clock_hook != NULL)
+		return (io_clock_hook());
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		return (0);
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
@@ -38,6 +44,15 @@ io_timeout(uint64_t deadline, uint64_t now)
 		return (0);
 	d = deadline - now;
 	return (d > INT_MAX ? INT_MAX : (int)d);
+}
+
+/* Wait for descriptors as poll() does, through the test hook if set. */
+int
+io_poll(struct pollfd *pfd, nfds_t n, int timeout)
+{
+	if (io_poll_hook != NULL)
+		return (io_poll_hook(pfd, n, timeout));
+	return (poll(pfd, n, timeout));
 }
 
 /* Return the nearer of two deadlines, either of which may be unset. */
@@ -99,13 +114,13 @@ io_writev(int fd, struct iovec *iov, int iovcnt, uint64_t deadline)
 			memset(&msg, 0, sizeof(msg));
 			msg.msg_iov = iov;
 			msg.msg_iovlen = iovcnt;
-			n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+			n = fault_sendmsg(fd, &msg, MSG_NOSIGNAL);
 			if (n == -1 && errno == ENOTSOCK) {
 				sock = 0;
 				continue;
 			}
 		} else
-			n = writev(fd, iov, iovcnt);
+			n = fault_writev(fd, iov, iovcnt);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -114,7 +129,7 @@ io_writev(int fd, struct iovec *iov, int iovcnt, uint64_t deadline)
 			pfd.fd = fd;
 			pfd.events = POLLOUT;
 			pfd.revents = 0;
-			n = poll(&pfd, 1, io_timeout(deadline, io_now()));
+			n = io_poll(&pfd, 1, io_timeout(deadline, io_now()));
 			if (n == -1 && errno != EINTR)
 				return (-1);
 			if (n == 0) {

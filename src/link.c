@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fault.h"
 #include "io.h"
 #include "link.h"
 #include "pdu.h"
@@ -104,7 +105,7 @@ link_read(struct link *l, const struct pdu_limits *lim, enum pdu_phase ph)
 			return (LINK_BADHDR);
 		}
 		if (l->h.len > l->body_cap) {
-			if ((nb = realloc(l->body, l->h.len)) == NULL)
+			if ((nb = fault_realloc(l->body, l->h.len)) == NULL)
 				return (LINK_ERR);
 			l->body = nb;
 			l->body_cap = l->h.len;

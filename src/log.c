@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <vis.h>
 
+#include "fault.h"
 #include "log.h"
 
 static int	 log_to = LOG_TO_STDERR;
@@ -97,6 +98,8 @@ log_procinit(const char *name)
 {
 	if (name != NULL)
 		log_procname = name;
+	/* Fault rules of test builds select a process by this name. */
+	fault_procinit(name);
 }
 
 /* Set (or clear, with NULL) the association tag that prefixes lines. */

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fault.h"
 #include "handler.h"
 #include "io.h"
 #include "listen.h"
@@ -329,7 +330,7 @@ master_accept(struct master *m, struct listener *l)
 			return;
 		sslen = sizeof(ss);
 		memset(&ss, 0, sizeof(ss));
-		fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
+		fd = fault_accept4(l->fd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_CLOEXEC);
 		if (fd == -1) {
 			switch (errno) {
@@ -425,7 +426,7 @@ master_fork(struct master *m, int fd, const struct master_addr *a,
 	}
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	if ((pid = fork()) == -1) {
+	if ((pid = fault_fork()) == -1) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		m->st.fork_failed++;
 		close(fd);

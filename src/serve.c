@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fault.h"
 #include "handler.h"
 #include "listen.h"
 #include "log.h"
@@ -220,7 +221,7 @@ serve_debug(const struct dul_conf *c, const struct privsep_id *ids,
 		for (i = 0; i < n && fd == -1; i++) {
 			if (!(pfd[i].revents & POLLIN))
 				continue;
-			fd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+			fd = fault_accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd == -1 && errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED) {
 				log_warn("accept");

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "fsm.h"
 #include "io.h"
 #include "link.h"
@@ -596,7 +597,7 @@ worker_run(const struct worker_params *par, int fd)
 		if (w->su_started && su->pollfds != NULL)
 			nsu = su->pollfds(par->su_ctx, pfd + n,
 			    WORKER_MAX_SU_FDS);
-		if (poll(pfd, (nfds_t)(n + nsu),
+		if (io_poll(pfd, (nfds_t)(n + nsu),
 		    io_timeout(worker_deadline(w), io_now())) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -667,7 +668,7 @@ worker_keep_rq(struct worker *w)
 	int			 r;
 
 	free(w->rq_buf);
-	if ((w->rq_buf = malloc(w->link.h.len)) == NULL) {
+	if ((w->rq_buf = fault_malloc(w->link.h.len)) == NULL) {
 		log_warn("A-ASSOCIATE-RQ");
 		w->exit_code = WORKER_EXIT_INTERNAL;
 		worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
