@@ -1,0 +1,388 @@
+/*
+ * fuzz_worker.c: libFuzzer harness for the whole acceptor worker.
+ *
+ * worker_run() runs in this process on one end of a socketpair, with the
+ * in-process test service user (worker_testlib.c: accepts, answers
+ * C-ECHO, answers release) and a virtual clock: io_now() reads a counter,
+ * and io_poll() never sleeps.  When the worker would wait, the harness
+ * either feeds it the next part of the input or, when the input says so
+ * (or nothing is left to feed), moves the clock to the worker's deadline,
+ * so ARTIM, idle, PDU, answer and release timers fire at once.
+ *
+ * Input layout:
+ *	byte 0		service user flags (TSU_*), 0x40: a signal pipe
+ *	byte 1		parameters: see fz_params()
+ *	then records	op, u16 length, bytes:
+ *			op & 3 == 0: bytes for the peer to send, op >> 2
+ *			    times 50 ms after the last record;
+ *			op & 3 == 1: wait until the worker's next deadline;
+ *			op & 3 == 2: a signal (SIGTERM, or SIGUSR2 if op & 4);
+ *			op & 3 == 3: close our side now.
+ * Once the records are used up our side is shut for writing.
+ *
+ * Checks: the worker ends every run by itself, without waiting on a real
+ * clock or spinning; it never fails for an internal reason; everything it
+ * writes is a sequence of whole PDUs that decode, none over its sending
+ * cap; and it frees everything (LeakSanitizer).
+ */
+
+#include "compat.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "log.h"
+#include "pdu.h"
+#include "worker.h"
+#include "worker_testlib.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+#define FZ_CLOCK_START	1000000000ULL
+#define FZ_MAX_POLLS	20000		/* more is a livelock */
+#define FZ_OUT_MAX	(4 * 1024 * 1024)
+
+/* One run's state, shared with the hooks. */
+struct fz {
+	const uint8_t	*in;
+	size_t		 len;
+	size_t		 off;		/* next record */
+	const uint8_t	*pend;		/* bytes of a record not yet sent */
+	size_t		 pend_len;
+	int		 fd;		/* our end */
+	int		 sigw;		/* signal pipe, write end, or -1 */
+	int		 shut;
+	unsigned int	 polls;
+	uint64_t	 clock;
+	uint8_t		*out;
+	size_t		 out_len;
+	size_t		 out_cap;
+	int		 out_full;
+};
+
+static struct fz	 fz;
+
+static void	check(int, const char *);
+static uint64_t	fz_clock(void);
+static void	fz_take(void);
+static int	fz_feed(void);
+static int	fz_poll(struct pollfd *, nfds_t, int);
+static void	fz_check_output(uint32_t);
+static int	fz_route(void *, struct worker *, const struct pdu_assoc *,
+		    struct worker_neg *, struct fsm_rj *);
+static void	fz_params(struct worker_params *, struct tsu *, uint8_t);
+
+/* Abort with a reason unless the condition holds. */
+static void
+check(int ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz_worker: %s\n", what);
+		abort();
+	}
+}
+
+/* The virtual clock. */
+static uint64_t
+fz_clock(void)
+{
+	return (fz.clock);
+}
+
+/* Read whatever the worker wrote, keeping it for the final check. */
+static void
+fz_take(void)
+{
+	uint8_t	 buf[16384];
+	uint8_t	*nb;
+	size_t	 ncap;
+	ssize_t	 n;
+
+	for (;;) {
+		n = recv(fz.fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		if (fz.out_full)
+			continue;
+		if (fz.out_len + (size_t)n > fz.out_cap) {
+			ncap = fz.out_cap == 0 ? 65536 : fz.out_cap * 2;
+			while (ncap < fz.out_len + (size_t)n)
+				ncap *= 2;
+			if (ncap > FZ_OUT_MAX) {
+				fz.out_full = 1;
+				continue;
+			}
+			if ((nb = realloc(fz.out, ncap)) == NULL)
+				abort();
+			fz.out = nb;
+			fz.out_cap = ncap;
+		}
+		memcpy(fz.out + fz.out_len, buf, (size_t)n);
+		fz.out_len += (size_t)n;
+	}
+}
+
+/*
+ * Act on the next record.  Returns 1 when something was done that may
+ * wake the worker, 0 when the worker is to wait for its deadline, -1 when
+ * nothing is left to do.
+ */
+static int
+fz_feed(void)
+{
+	uint8_t		 op, sig;
+	size_t		 n;
+	ssize_t		 w;
+
+	if (fz.pend_len > 0) {
+		w = send(fz.fd, fz.pend, fz.pend_len, MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+		if (w <= 0)
+			return (0);	/* full: the worker must read first */
+		fz.pend += w;
+		fz.pend_len -= (size_t)w;
+		return (1);
+	}
+	if (fz.shut)
+		return (-1);
+	if (fz.off + 3 > fz.len) {
+		shutdown(fz.fd, SHUT_WR);
+		fz.shut = 1;
+		return (1);
+	}
+	op = fz.in[fz.off];
+	n = (size_t)fz.in[fz.off + 1] << 8 | fz.in[fz.off + 2];
+	fz.off += 3;
+	switch (op & 3) {
+	case 0:
+		if (n > fz.len - fz.off)
+			n = fz.len - fz.off;
+		fz.pend = fz.in + fz.off;
+		fz.pend_len = n;
+		fz.off += n;
+		fz.clock += (uint64_t)(op >> 2) * 50;
+		return (fz.pend_len > 0 ? fz_feed() : 1);
+	case 1:
+		return (0);
+	case 2:
+		if (fz.sigw == -1)
+			return (1);
+		sig = (op & 4) ? SIGUSR2 : SIGTERM;
+		check(write(fz.sigw, &sig, 1) == 1, "signal pipe");
+		return (1);
+	default:
+		shutdown(fz.fd, SHUT_WR);
+		fz.shut = 1;
+		return (1);
+	}
+}
+
+/*
+ * The worker's poll(): never sleeps.  What is ready is returned at once;
+ * otherwise the next record is fed, or the clock jumps to the timeout.
+ */
+static int
+fz_poll(struct pollfd *pfd, nfds_t n, int timeout)
+{
+	int	 r, f;
+
+	check(++fz.polls < FZ_MAX_POLLS, "worker spins");
+	for (;;) {
+		fz_take();
+		if ((r = poll(pfd, n, 0)) != 0)
+			return (r);
+		if ((f = fz_feed()) == 1)
+			continue;
+		if (timeout < 0) {
+			/* Nothing will ever come: the worker would hang. */
+			check(f == 0, "worker waits for ever");
+			return (0);
+		}
+		fz.clock += (uint64_t)timeout;
+		return (0);
+	}
+}
+
+/* Everything the worker wrote must be whole, valid PDUs. */
+static void
+fz_check_output(uint32_t max_send)
+{
+	struct pdu_limits	 lim = { 16 * 1024 * 1024, 0 };
+	struct pdu_hdr		 h;
+	static struct pdu	 p;
+	size_t			 off = 0;
+
+	if (fz.out_full)
+		return;
+	lim.max_pdata_len = max_send;
+	while (off < fz.out_len) {
+		check(fz.out_len - off >= PDU_HDR_LEN, "a PDU header cut");
+		check(pdu_header_check(fz.out + off, &lim,
+		    PDU_PHASE_ASSOCIATED, &h) == PDU_OK, "a bad PDU header");
+		check(h.type != PDU_ASSOC_RQ, "an acceptor sent an RQ");
+		off += PDU_HDR_LEN;
+		check(fz.out_len - off >= h.len, "a PDU body cut");
+		check(pdu_decode_body(h.type, fz.out + off, h.len, &p) ==
+		    PDU_OK, "a PDU that does not decode");
+		off += h.len;
+	}
+}
+
+/*
+ * Accept every context whose abstract syntax and first transfer syntax
+ * are valid UIDs, with that transfer syntax; answer proposed roles,
+ * extended negotiation, asynchronous operations and user identity, so the
+ * A-ASSOCIATE-AC carries every item it can.
+ */
+static int
+fz_route(void *ctx, struct worker *w, const struct pdu_assoc *rq,
+    struct worker_neg *neg, struct fsm_rj *rj)
+{
+	const struct pdu_user_info	*ui = &rq->ui;
+	struct worker_pctx		*wp;
+	unsigned int			 i, j;
+
+	(void)ctx;
+	(void)w;
+	(void)rj;
+	for (i = 0; i < neg->n_pctx; i++) {
+		wp = &neg->pctx[i];
+		if (wp->abstract[0] == '\0' || rq->pctx[i].n_ts == 0 ||
+		    !pdu_uid_valid(wp->abstract, strlen(wp->abstract)))
+			continue;
+		if (pdu_uid_copy(wp->ts, rq->pctx[i].ts.p,
+		    rq->pctx[i].ts.len) != PDU_OK ||
+		    !pdu_uid_valid(wp->ts, strlen(wp->ts))) {
+			wp->result = PDU_PCTX_TRANSFER_SYNTAXES_NOT_SUPPORTED;
+			continue;
+		}
+		wp->result = PDU_PCTX_ACCEPTANCE;
+		for (j = 0; j < ui->n_roles; j++) {
+			if (ui->roles[j].sop_class.len != strlen(wp->abstract) ||
+			    memcmp(ui->roles[j].sop_class.p, wp->abstract,
+			    ui->roles[j].sop_class.len) != 0)
+				continue;
+			wp->role_proposed = 1;
+			wp->scu_proposed = ui->roles[j].scu;
+			wp->scp_proposed = ui->roles[j].scp;
+			wp->scu = ui->roles[j].scu & 1;
+			wp->scp = ui->roles[j].scp & 1;
+			break;
+		}
+	}
+	for (i = 0; i < ui->n_ext_neg; i++)
+		neg->ext_rsp[i] = ui->ext_neg[i];
+	neg->n_ext_rsp = ui->n_ext_neg;
+	if (ui->has_async_ops) {
+		neg->async_answered = 1;
+		neg->async_invoked = ui->async_invoked;
+		neg->async_performed = ui->async_performed;
+	}
+	if (ui->has_user_identity && ui->user_identity.positive_response) {
+		neg->identity_rsp = ui->user_identity.primary.p;
+		neg->identity_rsp_len = ui->user_identity.primary.len;
+	}
+	neg->decided = 1;
+	return (0);
+}
+
+/*
+ * Parameters from one byte: bit 0 over the association limit; bit 1 a
+ * 2 s association time limit; bit 2 the Verification-only routing of the
+ * worker tests instead of fz_route(); bit 3 no idle timer; bits 4-5 our
+ * sending cap; bit 6 a 4096-byte receive maximum; bit 7 a 1 KiB cap on the
+ * A-ASSOCIATE-RQ.
+ */
+static void
+fz_params(struct worker_params *p, struct tsu *su, uint8_t b)
+{
+	static const uint32_t	 send_cap[4] = { 65536, 16384, 256, 14 };
+
+	wt_params(p, su);
+	p->to.send = 1000;
+	p->over_limit = b & 1;
+	if (b & 2)
+		p->to.association = 2000;
+	if (!(b & 4))
+		p->policy.route = fz_route;
+	if (b & 8)
+		p->to.idle = 0;
+	p->max_pdu_send = send_cap[(b >> 4) & 3];
+	if (b & 64)
+		p->max_pdu_receive = 4096;
+	if (b & 128)
+		p->max_rq_pdu = 1024;
+}
+
+/* One input: one association, start to end. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int		 once;
+	struct worker_params	 par;
+	struct tsu		 su;
+	int			 sv[2], sp[2] = { -1, -1 }, code, bufsz;
+
+	if (!once) {
+		once = 1;
+		if (log_target(LOG_TO_FILE, "/dev/null", 0) == -1)
+			abort();
+		log_setverbose(getenv("FUZZ_WORKER_LOG") != NULL ? 2 : 1);
+		if (getenv("FUZZ_WORKER_LOG") != NULL)
+			log_target(LOG_TO_STDERR, NULL, 0);
+		signal(SIGPIPE, SIG_IGN);
+	}
+	if (size < 2)
+		return (0);
+	memset(&fz, 0, sizeof(fz));
+	memset(&su, 0, sizeof(su));
+	su.flags = data[0] & 0x3f;
+	fz_params(&par, &su, data[1]);
+	fz.in = data + 2;
+	fz.len = size - 2;
+	fz.clock = FZ_CLOCK_START;
+	fz.sigw = -1;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		abort();
+	bufsz = 1024 * 1024;
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	fz.fd = sv[1];
+	if (data[0] & 0x40) {
+		if (pipe(sp) == -1)
+			abort();
+		fcntl(sp[0], F_SETFL, O_NONBLOCK);
+		par.sigfd = sp[0];
+		fz.sigw = sp[1];
+	}
+
+	io_clock_hook = fz_clock;
+	io_poll_hook = fz_poll;
+	code = worker_run(&par, sv[0]);
+	io_clock_hook = NULL;
+	io_poll_hook = NULL;
+
+	check(code == WORKER_EXIT_OK || code == WORKER_EXIT_PROTOCOL,
+	    "worker failed for an internal reason");
+	fz_take();
+	fz_check_output(par.max_pdu_send);
+	check(fcntl(sv[0], F_GETFD) == -1, "worker left its socket open");
+	close(sv[1]);
+	if (sp[0] != -1) {
+		close(sp[0]);
+		close(sp[1]);
+	}
+	free(fz.out);
+	fz.out = NULL;
+	return (0);
+}
