@@ -241,7 +241,8 @@ fz_check_output(uint32_t max_send)
  * Accept every context whose abstract syntax and first transfer syntax
  * are valid UIDs, with that transfer syntax; answer proposed roles,
  * extended negotiation, asynchronous operations and user identity, so the
- * A-ASSOCIATE-AC carries every item it can.
+ * A-ASSOCIATE-AC carries every item it can, within the budget that the
+ * handler's answers are held to (handler_assoc.c).
  */
 static int
 fz_route(void *ctx, struct worker *w, const struct pdu_assoc *rq,
@@ -249,6 +250,7 @@ fz_route(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 {
 	const struct pdu_user_info	*ui = &rq->ui;
 	struct worker_pctx		*wp;
+	size_t				 room, need;
 	unsigned int			 i, j;
 
 	(void)ctx;
@@ -279,15 +281,27 @@ fz_route(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 			break;
 		}
 	}
-	for (i = 0; i < ui->n_ext_neg; i++)
+	/* What fits the AC's user information item, as the handler checks. */
+	room = PDU_ITEM_MAX_LEN - (8 + 4 + PDU_UID_MAX + 8 + 4 + 16);
+	for (i = 0; i < neg->n_pctx; i++)
+		if (neg->pctx[i].role_proposed)
+			room -= 8 + PDU_UID_MAX;
+	for (i = 0; i < ui->n_ext_neg; i++) {
+		need = 6 + ui->ext_neg[i].sop_class.len +
+		    ui->ext_neg[i].info.len;
+		if (need > room)
+			break;
+		room -= need;
 		neg->ext_rsp[i] = ui->ext_neg[i];
-	neg->n_ext_rsp = ui->n_ext_neg;
+	}
+	neg->n_ext_rsp = i;
 	if (ui->has_async_ops) {
 		neg->async_answered = 1;
 		neg->async_invoked = ui->async_invoked;
 		neg->async_performed = ui->async_performed;
 	}
-	if (ui->has_user_identity && ui->user_identity.positive_response) {
+	if (ui->has_user_identity && ui->user_identity.positive_response &&
+	    6 + ui->user_identity.primary.len <= room) {
 		neg->identity_rsp = ui->user_identity.primary.p;
 		neg->identity_rsp_len = ui->user_identity.primary.len;
 	}
