@@ -219,6 +219,23 @@ def main():
           record(0, fixture("release_rp")))
     write(wk_dir, "fixture_sigterm",
           bytes([0x40, 0]) + record(0, rq) + record(2, b""))
+    # Peer PDUs in each place the state machine has a cell for.
+    ac, rj, rp = fixture("assoc_ac"), fixture("assoc_rj"), \
+        fixture("release_rp")
+    ab = fixture("abort")
+    write(wk_dir, "fixture_peer_abort", worker_seed(0, 0, [rq, one, ab]))
+    write(wk_dir, "fixture_collision", worker_seed(0x04, 0, [rq, rel, rp]))
+    write(wk_dir, "fixture_unexpected",
+          worker_seed(0, 0, [rq, ac, rj, rp, rq]))
+    write(wk_dir, "fixture_before_rq", worker_seed(0, 0, [one, rq]))
+    write(wk_dir, "fixture_rj_policy", worker_seed(0, 0x04, [rq, rel]))
+    write(wk_dir, "fixture_no_answer",
+          bytes([0x01, 0]) + record(0, rq) + record(1, b"") +
+          record(0, rel))
+    write(wk_dir, "fixture_trickle",
+          bytes([0, 0x02]) + b"".join(record(4, rq[i:i + 50])
+                                       for i in range(0, len(rq), 50)) +
+          record(1, b"") + record(0, one))
     write(wk_dir, "fixture_stall",
           bytes([0, 0]) + record(0, rq) + record(0, one[:9]) +
           record(1, b""))
