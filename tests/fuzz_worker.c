@@ -48,7 +48,7 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define FZ_CLOCK_START	1000000000ULL
-#define FZ_MAX_POLLS	20000		/* more is a livelock */
+#define FZ_MAX_POLLS	10000		/* more, beyond records, spins */
 #define FZ_OUT_MAX	(4 * 1024 * 1024)
 
 /* One run's state, shared with the hooks. */
@@ -62,6 +62,7 @@ struct fz {
 	int		 sigw;		/* signal pipe, write end, or -1 */
 	int		 shut;
 	unsigned int	 polls;
+	unsigned int	 records;	/* records acted on */
 	uint64_t	 clock;
 	uint8_t		*out;
 	size_t		 out_len;
@@ -162,6 +163,7 @@ fz_feed(void)
 	op = fz.in[fz.off];
 	n = (size_t)fz.in[fz.off + 1] << 8 | fz.in[fz.off + 2];
 	fz.off += 3;
+	fz.records++;
 	switch (op & 3) {
 	case 0:
 		if (n > fz.len - fz.off)
@@ -195,7 +197,7 @@ fz_poll(struct pollfd *pfd, nfds_t n, int timeout)
 {
 	int	 r, f;
 
-	check(++fz.polls < FZ_MAX_POLLS, "worker spins");
+	check(++fz.polls < FZ_MAX_POLLS + fz.records, "worker spins");
 	for (;;) {
 		fz_take();
 		if ((r = poll(pfd, n, 0)) != 0)
