@@ -22,8 +22,9 @@
  *
  * Checks: the worker ends every run by itself, without waiting on a real
  * clock or spinning; it never fails for an internal reason; everything it
- * writes is a sequence of whole PDUs that decode, none over its sending
- * cap; and it frees everything (LeakSanitizer).
+ * writes is a sequence of whole PDUs that decode, in an order an acceptor
+ * may send them, P-DATA within the peer's maximum and our cap; and it
+ * frees everything (LeakSanitizer).
  */
 
 #include "compat.h"
@@ -77,6 +78,7 @@ static uint64_t	fz_clock(void);
 static void	fz_take(void);
 static int	fz_feed(void);
 static int	fz_poll(struct pollfd *, nfds_t, int);
+static uint32_t	fz_peer_max(void);
 static void	fz_check_output(uint32_t);
 static int	fz_route(void *, struct worker *, const struct pdu_assoc *,
 		    struct worker_neg *, struct fsm_rj *);
@@ -214,7 +216,50 @@ fz_poll(struct pollfd *pfd, nfds_t n, int timeout)
 	}
 }
 
-/* Everything the worker wrote must be whole, valid PDUs. */
+/*
+ * The maximum length the peer's first PDU announces, if it is an
+ * A-ASSOCIATE-RQ that decodes; 0 for none.
+ */
+static uint32_t
+fz_peer_max(void)
+{
+	static uint8_t		 stream[65536];
+	static struct pdu_assoc	 rq;
+	size_t			 off = 0, len = 0, n;
+	uint32_t		 plen;
+
+	while (off + 3 <= fz.len && len < sizeof(stream)) {
+		n = (size_t)fz.in[off + 1] << 8 | fz.in[off + 2];
+		if ((fz.in[off] & 3) != 0) {
+			off += 3;
+			continue;
+		}
+		off += 3;
+		if (n > fz.len - off)
+			n = fz.len - off;
+		if (n > sizeof(stream) - len)
+			n = sizeof(stream) - len;
+		memcpy(stream + len, fz.in + off, n);
+		len += n;
+		off += n;
+	}
+	if (len < PDU_HDR_LEN || stream[0] != PDU_ASSOC_RQ)
+		return (0);
+	plen = (uint32_t)stream[2] << 24 | (uint32_t)stream[3] << 16 |
+	    (uint32_t)stream[4] << 8 | stream[5];
+	if (plen > len - PDU_HDR_LEN ||
+	    pdu_decode_assoc_rq(stream + PDU_HDR_LEN, plen, &rq) != PDU_OK ||
+	    !rq.ui.has_max_length)
+		return (0);
+	return (rq.ui.max_length);
+}
+
+/*
+ * Everything the worker wrote must be whole, valid PDUs, in an order an
+ * acceptor may send them: first AC, RJ or A-ABORT; P-DATA and release
+ * only after the AC, none over the peer's maximum or our cap; after RJ,
+ * A-RELEASE-RP or A-ABORT, nothing but A-ABORT (AA-7 in Sta13).
+ */
 static void
 fz_check_output(uint32_t max_send)
 {
@@ -222,20 +267,42 @@ fz_check_output(uint32_t max_send)
 	struct pdu_hdr		 h;
 	static struct pdu	 p;
 	size_t			 off = 0;
+	uint32_t		 peer_max;
+	int			 first = 1, accepted = 0, over = 0;
 
 	if (fz.out_full)
 		return;
-	lim.max_pdata_len = max_send;
+	peer_max = fz_peer_max();
+	lim.max_pdata_len = peer_max != 0 && peer_max < max_send ? peer_max :
+	    max_send;
 	while (off < fz.out_len) {
 		check(fz.out_len - off >= PDU_HDR_LEN, "a PDU header cut");
 		check(pdu_header_check(fz.out + off, &lim,
 		    PDU_PHASE_ASSOCIATED, &h) == PDU_OK, "a bad PDU header");
-		check(h.type != PDU_ASSOC_RQ, "an acceptor sent an RQ");
 		off += PDU_HDR_LEN;
 		check(fz.out_len - off >= h.len, "a PDU body cut");
 		check(pdu_decode_body(h.type, fz.out + off, h.len, &p) ==
 		    PDU_OK, "a PDU that does not decode");
 		off += h.len;
+		check(h.type != PDU_ASSOC_RQ, "an acceptor sent an RQ");
+		check(!over || h.type == PDU_ABORT,
+		    "a PDU after the association ended");
+		if (first)
+			check(h.type == PDU_ASSOC_AC ||
+			    h.type == PDU_ASSOC_RJ || h.type == PDU_ABORT,
+			    "the first PDU is not an answer or an abort");
+		else
+			check(h.type != PDU_ASSOC_AC && h.type !=
+			    PDU_ASSOC_RJ, "a second answer to the RQ");
+		if (h.type == PDU_P_DATA_TF || h.type == PDU_RELEASE_RQ ||
+		    h.type == PDU_RELEASE_RP)
+			check(accepted, "P-DATA or release before the AC");
+		if (h.type == PDU_ASSOC_AC)
+			accepted = 1;
+		if (h.type == PDU_ASSOC_RJ || h.type == PDU_RELEASE_RP ||
+		    h.type == PDU_ABORT)
+			over = 1;
+		first = 0;
 	}
 }
 
