@@ -599,11 +599,14 @@ main(int argc, char *argv[])
 	}
 	if ((s.a = dh_asm_new(0)) == NULL) {
 		fprintf(stderr, "%s: out of memory\n", STORE_NAME);
+		close(s.rootfd);
 		return (1);
 	}
 	if ((s.c = dh_open(STORE_NAME, 0, &err)) == NULL) {
 		fprintf(stderr, "%s: session: %s\n", STORE_NAME,
 		    dh_strerror(err));
+		dh_asm_free(s.a);
+		close(s.rootfd);
 		return (1);
 	}
 	if (!s.o.fsync)

@@ -5,21 +5,24 @@
  * image (a forked child inherits the rules and counts its own calls from
  * zero):
  *
- *	[role.]point:first[-last|+][=action]
+ *	[role[@birth].]point:first[-last|+][=action]
  *
  * point is fork, accept, write, writev (writev and sendmsg), fsync,
  * rename, link or malloc (malloc, calloc and realloc at the sites that
  * size memory from the peer or the handler).  The rule applies to calls
  * first to last of that point in this process (one call without "-last",
  * every later call with "+").  role, when given, limits the rule to the
- * processes whose log name (log_procinit()) it is: "master" or "worker".
+ * processes whose log name (log_procinit()) it is: "master" or "worker";
+ * with "@birth", to the child that its parent's fork call number birth
+ * made ("worker@2": the worker of the master's second fork, that is of
+ * its second connection), so one association fails among healthy ones.
  * action is an errno name (EIO, ENOSPC, ...; each point has a default),
  * "short" (write and writev only: transfer about half the bytes, at least
  * one) or "kill" (SIGKILL this process just before the call).  Every
  * fault that fires writes one line on stderr, so a test can tell that it
  * did.  A rule that does not parse ends the process with status 127.
  *
- * Example: DUL_FAULT="master.fork:1-3,worker.writev:2=short".
+ * Example: DUL_FAULT="master.fork:1-3,worker@4.writev:2=short".
  */
 
 #include "compat.h"
@@ -34,7 +37,7 @@
 
 #include "fault.h"
 
-#define FAULT_RULES_MAX	16
+#define FAULT_RULES_MAX	32
 #define FAULT_ROLE_MAX	16
 #define FAULT_LAST_ANY	UINT64_MAX
 
@@ -58,6 +61,7 @@ enum fault_action {
 
 struct fault_rule {
 	char			 role[FAULT_ROLE_MAX];	/* "": any process */
+	uint64_t		 birth;			/* 0: any */
 	enum fault_point	 point;
 	uint64_t		 first, last;
 	enum fault_action	 action;
@@ -94,6 +98,7 @@ static struct fault_rule	 fault_rules[FAULT_RULES_MAX];
 static size_t			 fault_nrules;
 static uint64_t			 fault_count[FAULT_NPOINTS];
 static char			 fault_role[FAULT_ROLE_MAX];
+static uint64_t			 fault_birth;	/* parent's fork call */
 static int			 fault_parsed;
 
 static void	 fault_say(const char *, ...)
@@ -137,7 +142,7 @@ fault_parse_rule(char *s)
 {
 	struct fault_rule	*r;
 	char			 copy[128];
-	char			*colon, *dot, *eq, *end;
+	char			*colon, *dot, *at, *eq, *end;
 	size_t			 i;
 
 	strlcpy(copy, s, sizeof(copy));
@@ -150,6 +155,14 @@ fault_parse_rule(char *s)
 	*colon = '\0';
 	if ((dot = strchr(s, '.')) != NULL) {
 		*dot = '\0';
+		if ((at = strchr(s, '@')) != NULL) {
+			*at++ = '\0';
+			errno = 0;
+			r->birth = strtoull(at, &end, 10);
+			if (errno != 0 || end == at || *end != '\0' ||
+			    r->birth == 0)
+				fault_bad(copy, "bad birth (from 1)");
+		}
 		if (strlcpy(r->role, s, sizeof(r->role)) >= sizeof(r->role))
 			fault_bad(copy, "role too long");
 		s = dot + 1;
@@ -249,6 +262,8 @@ fault_hit(enum fault_point pt, int *err)
 			continue;
 		if (r->role[0] != '\0' && strcmp(r->role, fault_role) != 0)
 			continue;
+		if (r->birth != 0 && r->birth != fault_birth)
+			continue;
 		fault_say("fault injected: %s pid %ld: %s call %llu: %s",
 		    fault_role[0] != '\0' ? fault_role : getprogname(),
 		    (long)getpid(), fault_points[pt].name,
@@ -269,7 +284,10 @@ fault_short_len(size_t n)
 	return (n > 1 ? n / 2 : n);
 }
 
-/* fork(2); the child counts its own calls from zero. */
+/*
+ * fork(2); the child counts its own calls from zero and remembers which
+ * of its parent's fork calls made it.
+ */
 pid_t
 fault_fork(void)
 {
@@ -280,8 +298,10 @@ fault_fork(void)
 		errno = err;
 		return (-1);
 	}
-	if ((pid = fork()) == 0)
+	if ((pid = fork()) == 0) {
+		fault_birth = fault_count[FAULT_FORK];
 		memset(fault_count, 0, sizeof(fault_count));
+	}
 	return (pid);
 }
 

@@ -176,6 +176,15 @@ handler_failed(struct handler *h, struct worker *w, uint16_t code,
 	h->closing = 1;
 	memset(&ev, 0, sizeof(ev));
 	switch (w->fsm.state) {
+	case STA2_TRANSPORT_OPEN:
+		/*
+		 * Still in AE-6, which moves to Sta3 once the indication is
+		 * out: failing to send it must reject, not leave the peer
+		 * waiting in Sta3 with no timer.
+		 */
+		if (!w->su_started)
+			return;
+		/* FALLTHROUGH */
 	case STA3_AWAIT_LOCAL_RSP:
 		ev.ev = EVT8_ASSOC_REJECT;
 		ev.rj.result = PDU_RJ_TRANSIENT;
@@ -183,7 +192,6 @@ handler_failed(struct handler *h, struct worker *w, uint16_t code,
 		ev.rj.reason = PDU_RJ_PRES_TEMPORARY_CONGESTION;
 		break;
 	case STA1_IDLE:
-	case STA2_TRANSPORT_OPEN:
 	case STA13_AWAIT_CLOSE:
 		return;
 	default:

@@ -110,6 +110,8 @@ struct master {
 	uint64_t		 kill_end;
 	uint64_t		 backoff_until;
 	uint64_t		 backoff_ms;
+	const char		*backoff_what;	/* "accept" or "fork" */
+	unsigned long long	 backoff_fails;	/* since the last success */
 	uint64_t		 limit_logged;	/* for rate limiting */
 	unsigned long long	 limit_quiet;	/* not logged since */
 	uint64_t		 started;
@@ -132,6 +134,7 @@ static int	master_count_addr(const struct master *,
 		    const struct master_addr *);
 static int	master_kids_reserve(struct master *, size_t);
 static void	master_backoff(struct master *, const char *);
+static void	master_recovered(struct master *, const char *);
 static void	master_accept(struct master *, struct listener *);
 static void	master_dispatch(struct master *, int,
 		    const struct sockaddr_storage *);
@@ -297,7 +300,8 @@ master_kids_reserve(struct master *m, size_t n)
 /*
  * Stop accepting for a while after a failure that accepting again at once
  * would only repeat (no descriptors, no memory, no process slot): the
- * pause doubles up to a second and ends at the next success.
+ * pause doubles up to a second and ends at the next success of the call
+ * that failed.  One warning per run of failures; the rest go to debug.
  */
 static void
 master_backoff(struct master *m, const char *what)
@@ -308,12 +312,30 @@ master_backoff(struct master *m, const char *what)
 	m->backoff_ms = first ? MASTER_BACKOFF_MIN :
 	    MIN(m->backoff_ms * 2, MASTER_BACKOFF_MAX);
 	m->backoff_until = io_now() + m->backoff_ms;
+	m->backoff_what = what;
+	m->backoff_fails++;
 	if (first)
 		log_warnx("%s: %s; pausing accept() for %llu ms", what, why,
 		    (unsigned long long)m->backoff_ms);
 	else
 		log_debug("%s: %s; pausing accept() for %llu ms", what, why,
 		    (unsigned long long)m->backoff_ms);
+}
+
+/*
+ * The call that made us pause worked: end the run of failures.  A fork
+ * failure is not over because accept() works, or the pause would never
+ * grow and every failure would warn.
+ */
+static void
+master_recovered(struct master *m, const char *what)
+{
+	if (m->backoff_ms == 0 || strcmp(m->backoff_what, what) != 0)
+		return;
+	log_info("%s works again after %llu failures; accepting connections "
+	    "again", what, m->backoff_fails);
+	m->backoff_ms = 0;
+	m->backoff_fails = 0;
 }
 
 /* Accept what one listener has queued, as far as the limits allow. */
@@ -352,10 +374,7 @@ master_accept(struct master *m, struct listener *l)
 				return;
 			}
 		}
-		if (m->backoff_ms != 0) {
-			log_info("accepting connections again");
-			m->backoff_ms = 0;
-		}
+		master_recovered(m, "accept");
 		m->st.accepted++;
 		master_dispatch(m, fd, &ss);
 	}
@@ -437,7 +456,7 @@ master_fork(struct master *m, int fd, const struct master_addr *a,
 		master_child(m, fd, reject, peer, &old);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(fd);
-	m->backoff_ms = 0;
+	master_recovered(m, "fork");
 	k = &m->kids[m->nkids++];
 	memset(k, 0, sizeof(*k));
 	k->pid = pid;

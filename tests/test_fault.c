@@ -28,7 +28,7 @@
 
 #define RULES	"write:2=short,writev:1,writev:3=short,fsync:2-3," \
 		"malloc:2+,rename:1=EXDEV,link:2=EDQUOT," \
-		"worker.accept:1,master.fork:1=ENOMEM"
+		"worker@3.accept:1=ENFILE,worker.accept:1,master.fork:1=ENOMEM"
 
 /* The second write of a pipe is short; the first and third are whole. */
 static void
@@ -187,12 +187,16 @@ fork_twice(void)
 }
 
 /*
- * Rules with a role only hit the process that took that name; a forked
- * child counts its own calls from zero.
+ * Rules with a role only hit the process that took that name, and with a
+ * birth only the child of that fork call; a forked child counts its own
+ * calls from zero.
  */
 static void
 test_fault_roles_and_fork(void **state)
 {
+	pid_t	 pid;
+	int	 st;
+
 	(void)state;
 	fault_procinit("master");
 	errno = 0;
@@ -209,6 +213,14 @@ test_fault_roles_and_fork(void **state)
 	errno = 0;
 	assert_int_equal(fault_accept4(-1, NULL, NULL, 0), -1);
 	assert_int_equal(errno, EBADF);
+	/* The child of fork call 3 is worker@3: its own rule comes first. */
+	if ((pid = fault_fork()) == 0)
+		_exit(fault_accept4(-1, NULL, NULL, 0) == -1 &&
+		    errno == ENFILE ? 0 : 1);
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 	/* master.fork:1 is not a worker's. */
 	assert_int_equal(fork_twice(), 0);
 }
