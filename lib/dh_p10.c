@@ -4,12 +4,17 @@
  * never from the data set; the data set follows exactly as received.
  *
  * The durability contract: bytes go to a temporary file created with
- * O_EXCL in the destination directory; commit fsyncs the file, links or
- * renames it into place (both atomic), and fsyncs the directory.  Only
- * when all of that succeeded does commit report success, and only then
- * may a handler answer C-STORE success.  On any failure the temporary
- * file is removed, and so is a name that commit created but could not
- * make durable, so a refused object leaves nothing behind.
+ * O_EXCL in the destination directory; commit fsyncs the file's data
+ * (fdatasync: the data and what reading it back needs), renames or links
+ * it into place (both atomic), and fsyncs the directory.  Only when all
+ * of that succeeded does commit report success, and only then may a
+ * handler answer C-STORE success.  On any failure the temporary file is
+ * removed, and so is a name that commit created but could not make
+ * durable, so a refused object leaves nothing behind.
+ *
+ * While a large object streams in, writeback of each written stretch is
+ * started at once (sync_file_range), so that the one fdatasync at the
+ * end finds little left to write instead of the whole object.
  */
 
 #include "compat.h"
@@ -31,6 +36,22 @@
 #define P10_NAME_MAX	255
 #define P10_BOTH_MAX	9999	/* numbered names tried by KEEP_BOTH */
 #define P10_FILE_MODE	0640
+#define P10_SYNC_CHUNK	(8 << 20)	/* start writeback every 8 MiB */
+
+/*
+ * Test builds fail fsync, rename and link on demand (fault.h): there the
+ * file's sync is fault_fsync() and a no-replace move is a link, so that
+ * the same faults reach the same steps.
+ */
+#ifdef DUL_FAULT_INJECTION
+#define p10_datasync(fd)	fault_fsync(fd)
+#undef P10_RENAME_NOREPLACE
+#else
+#define p10_datasync(fd)	fdatasync(fd)
+#ifdef RENAME_NOREPLACE
+#define P10_RENAME_NOREPLACE	1
+#endif
+#endif
 
 /* Implementation version name: an SH, at most 16 characters. */
 #define P10_IMPL_VERSION	"DULSERVERD_" PACKAGE_VERSION
@@ -42,6 +63,9 @@ struct dh_p10 {
 	int		 fd;
 	int		 flags;
 	int		 err;		/* first errno, sticky */
+	int		 renamed;	/* the temporary name is gone */
+	off_t		 synced;	/* writeback started up to here */
+	off_t		 written;
 	char		 tmp[P10_TMP_NAME];
 };
 
@@ -50,6 +74,8 @@ static size_t	 meta_elem(uint8_t *, uint16_t, const char *, const char *,
 		    size_t, char);
 static int	 text_ok(const char *, size_t);
 static int	 write_all(int, const void *, size_t);
+static void	 p10_writeback(struct dh_p10 *);
+static int	 p10_move(struct dh_p10 *, const char *);
 static void	 p10_free(struct dh_p10 *, int);
 static int	 p10_place(struct dh_p10 *, const char *, const char *, int,
 		    char *, size_t, int *);
@@ -225,8 +251,30 @@ dh_p10_begin(int dirfd, const struct dh_p10_meta *meta, int flags, int *err)
 		*err = DH_ERR_SYS;
 		return (NULL);
 	}
+	p->written = (off_t)len;
 	*err = DH_OK;
 	return (p);
+}
+
+/*
+ * Start writeback of what was written since the last call, once that is
+ * P10_SYNC_CHUNK or more: the disk works while the object still streams
+ * in.  Only a hint: the fdatasync in commit makes the file durable and
+ * reports any writeback error.
+ */
+static void
+p10_writeback(struct dh_p10 *p)
+{
+#ifdef HAVE_SYNC_FILE_RANGE
+	if (p->flags & DH_P10_NOFSYNC ||
+	    p->written - p->synced < P10_SYNC_CHUNK)
+		return;
+	(void)sync_file_range(p->fd, p->synced, p->written - p->synced,
+	    SYNC_FILE_RANGE_WRITE);
+	p->synced = p->written;
+#else
+	(void)p;
+#endif
 }
 
 /* Append data set bytes; after a failure every call fails the same way. */
@@ -239,6 +287,8 @@ dh_p10_write(struct dh_p10 *p, const void *data, size_t n)
 		errno = p->err;
 		return (DH_ERR_SYS);
 	}
+	p->written += (off_t)n;
+	p10_writeback(p);
 	return (DH_OK);
 }
 
@@ -279,6 +329,27 @@ dh_p10_abort(struct dh_p10 *p)
 }
 
 /*
+ * Move the temporary file to name unless name exists: one atomic
+ * renameat2(RENAME_NOREPLACE), or where the file system cannot do that,
+ * a link (which never replaces a name either) whose temporary name
+ * commit removes afterwards.  Fails with EEXIST when name is taken.
+ */
+static int
+p10_move(struct dh_p10 *p, const char *name)
+{
+#ifdef P10_RENAME_NOREPLACE
+	if (renameat2(p->dirfd, p->tmp, p->dirfd, name,
+	    RENAME_NOREPLACE) == 0) {
+		p->renamed = 1;
+		return (0);
+	}
+	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+		return (-1);
+#endif
+	return (fault_linkat(p->dirfd, p->tmp, p->dirfd, name, 0));
+}
+
+/*
  * Give the closed temporary file its final name under the duplicate
  * policy.  *made is set when a new name now exists that we created.
  */
@@ -295,11 +366,12 @@ p10_place(struct dh_p10 *p, const char *stem, const char *suffix, int dup,
 	if (dup == DH_DUP_OVERWRITE) {
 		if (fault_renameat(p->dirfd, p->tmp, p->dirfd, name) == -1)
 			return (DH_ERR_SYS);
+		p->renamed = 1;
 		*made = 1;
 		return (DH_OK);
 	}
-	/* linkat() never replaces a name: atomic "create if absent". */
-	if (fault_linkat(p->dirfd, p->tmp, p->dirfd, name, 0) == 0) {
+	/* Atomic "create if absent": an existing name is never replaced. */
+	if (p10_move(p, name) == 0) {
 		*made = 1;
 		return (DH_OK);
 	}
@@ -313,7 +385,7 @@ p10_place(struct dh_p10 *p, const char *stem, const char *suffix, int dup,
 		n = snprintf(name, cap, "%s_%d%s", stem, i, suffix);
 		if (n < 0 || (size_t)n >= cap || !dh_path_component_ok(name))
 			return (DH_ERR_NAME);
-		if (fault_linkat(p->dirfd, p->tmp, p->dirfd, name, 0) == 0) {
+		if (p10_move(p, name) == 0) {
 			*made = 1;
 			return (DH_OK);
 		}
@@ -352,7 +424,7 @@ dh_p10_commit(struct dh_p10 *p, const char *stem, const char *suffix,
 		errno = save;
 		return (DH_ERR_SYS);
 	}
-	if (!(p->flags & DH_P10_NOFSYNC) && fault_fsync(p->fd) == -1)
+	if (!(p->flags & DH_P10_NOFSYNC) && p10_datasync(p->fd) == -1)
 		goto sysfail;
 	rc = close(p->fd);
 	p->fd = -1;
@@ -366,8 +438,8 @@ dh_p10_commit(struct dh_p10 *p, const char *stem, const char *suffix,
 		errno = save;
 		return (rc);
 	}
-	/* After a link the temporary name goes; the data has a home. */
-	if (dup != DH_DUP_OVERWRITE)
+	/* After a link (or none) the temporary name goes. */
+	if (!p->renamed)
 		unlinkat(p->dirfd, p->tmp, 0);
 	if (rc == DH_OK && !(p->flags & DH_P10_NOFSYNC) &&
 	    fault_fsync(p->dirfd) == -1) {
@@ -375,7 +447,7 @@ dh_p10_commit(struct dh_p10 *p, const char *stem, const char *suffix,
 		/* Not durable, so not stored: take back a name we made. */
 		if (made && dup != DH_DUP_OVERWRITE)
 			unlinkat(p->dirfd, name, 0);
-		p10_free(p, dup == DH_DUP_OVERWRITE ? 0 : 1);
+		p10_free(p, !p->renamed);
 		errno = save;
 		return (DH_ERR_SYS);
 	}
