@@ -99,6 +99,7 @@ struct store {
 	int			 rootfd;
 	struct dh_asm		*a;
 	struct store_op		 op;
+	int			 eio;	/* an I/O error: abort after the answer */
 };
 
 static void	 store_op_reset(struct store *);
@@ -366,7 +367,9 @@ store_commit(struct store *s, const struct dh_msg *m)
 			    (unsigned long long)s->o.max_size);
 		else {
 			errno = m->data_errno;
+			s->eio = m->data_error == DH_ERR_SYS && errno == EIO;
 			store_status(s, DH_ST_OUT_OF_RESOURCES, "write: %s",
+			    m->data_error == DH_ERR_SYS ? strerror(errno) :
 			    dh_strerror(m->data_error));
 		}
 		dh_log(s->c, DH_LOG_ERROR, "%s", s->op.comment);
@@ -385,8 +388,9 @@ store_commit(struct store *s, const struct dh_msg *m)
 		dh_log(s->c, DH_LOG_WARNING, "duplicate %s%s%s refused",
 		    s->op.dir, s->op.cmd.sop_instance, STORE_SUFFIX);
 	} else {
+		s->eio = rc == DH_ERR_SYS && errno == EIO;
 		store_status(s, DH_ST_OUT_OF_RESOURCES, "commit: %s",
-		    dh_strerror(rc));
+		    rc == DH_ERR_SYS ? strerror(errno) : dh_strerror(rc));
 		dh_log(s->c, DH_LOG_ERROR, "%s", s->op.comment);
 	}
 }
@@ -439,6 +443,15 @@ store_pdata(struct store *s, const struct dh_event *ev)
 		store_op_reset(s);
 		if (rc == -1)
 			return (-1);
+		/*
+		 * After an I/O error what the file system holds is unknown:
+		 * the object was refused (A700), and no further one is taken.
+		 */
+		if (s->eio) {
+			dh_log(s->c, DH_LOG_ERROR, "I/O error: aborting the "
+			    "association");
+			return (-1);
+		}
 	}
 	return (0);
 }
