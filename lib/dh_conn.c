@@ -26,8 +26,9 @@
 #define DH_FD_IN_DEFAULT	3
 #define DH_FD_OUT_DEFAULT	4
 #define DH_LOG_LINE		1024
+#define DH_IN_START		65536	/* first size of the input buffer */
 
-static int	 read_full(int, void *, size_t);
+static int	 in_fill(struct dh_conn *, size_t);
 static int	 write_iov(int, struct iovec *, int);
 static int	 grow(void **, size_t *, size_t, size_t);
 static int	 env_fd(const char *, int, int *);
@@ -68,25 +69,45 @@ dh_strerror(int rc)
 }
 
 /*
- * Read exactly n bytes: 0 done, 1 end of file before any byte, 2 end of
- * file after some, -1 error.
+ * Have at least n unread bytes in the input buffer, reading whatever the
+ * pipe holds, up to the buffer's room, at each read: one read(2) brings
+ * in as many frames as the worker has written.  Returns 0, 1 for end of
+ * file before any unread byte, 2 for end of file after some, -1 for an
+ * error (errno set).
  */
 static int
-read_full(int fd, void *p, size_t n)
+in_fill(struct dh_conn *c, size_t n)
 {
-	uint8_t	*q = p;
-	size_t	 got = 0;
+	size_t	 have = c->ilen - c->ioff, cap;
+	uint8_t	*nb;
 	ssize_t	 r;
 
-	while (got < n) {
-		if ((r = read(fd, q + got, n - got)) == -1) {
+	if (have >= n)
+		return (0);
+	if (c->icap - c->ioff < n) {
+		/* Move what is left to the front; grow for a larger frame. */
+		if (have > 0 && c->ioff > 0)
+			memmove(c->ibuf, c->ibuf + c->ioff, have);
+		c->ioff = 0;
+		c->ilen = have;
+		if (c->icap < n) {
+			cap = n > DH_IN_START ? n : DH_IN_START;
+			if ((nb = realloc(c->ibuf, cap)) == NULL)
+				return (-1);
+			c->ibuf = nb;
+			c->icap = cap;
+		}
+	}
+	while (c->ilen - c->ioff < n) {
+		r = read(c->in, c->ibuf + c->ilen, c->icap - c->ilen);
+		if (r == -1) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
 		}
 		if (r == 0)
-			return (got == 0 ? 1 : 2);
-		got += (size_t)r;
+			return (c->ilen == c->ioff ? 1 : 2);
+		c->ilen += (size_t)r;
 	}
 	return (0);
 }
@@ -185,51 +206,53 @@ dh_conn_fail(struct dh_conn *c, int hrc)
  * Receive and decode the next core frame of at most limit body bytes,
  * skipping unknown extension frames.  DH_ERR_EOF means the worker closed
  * the pipe between frames; anything else that goes wrong is an error.
+ * The frame is decoded where it lies in the input buffer, so what *m
+ * points to stays valid until the next call.
  */
 int
 dh_conn_recv(struct dh_conn *c, uint32_t limit, struct hipc_msg *m)
 {
-	uint8_t		 hdr[HIPC_HDR_LEN];
 	struct hipc_hdr	 h;
+	const uint8_t	*body;
 	size_t		 need, chunk;
 	int		 rc, hrc;
 
 	for (;;) {
-		if ((rc = read_full(c->in, hdr, sizeof(hdr))) == 1)
+		if ((rc = in_fill(c, HIPC_HDR_LEN)) == 1)
 			return (DH_ERR_EOF);
 		if (rc == 2)
 			return (dh_conn_fail(c, HIPC_ERR_SHORT));
 		if (rc == -1)
-			return (DH_ERR_SYS);
-		hrc = hipc_hdr_check(hdr, HIPC_W2H, limit, &h);
+			return (errno == ENOMEM ? DH_ERR_NOMEM : DH_ERR_SYS);
+		hrc = hipc_hdr_check(c->ibuf + c->ioff, HIPC_W2H, limit, &h);
 		if (hrc < 0)
 			return (dh_conn_fail(c, hrc));
-		chunk = hrc == HIPC_SKIP && h.len > HIPC_CTL_MAX ?
-		    HIPC_CTL_MAX : h.len;
-		if ((rc = grow((void **)&c->body, &c->body_cap, chunk,
-		    HIPC_CTL_MAX)) != DH_OK)
-			return (rc);
+		c->ioff += HIPC_HDR_LEN;
 		if (hrc == HIPC_SKIP) {
 			/* An extension we do not know: drop its body. */
 			for (need = h.len; need > 0; need -= chunk) {
-				chunk = need < c->body_cap ? need : c->body_cap;
-				rc = read_full(c->in, c->body, chunk);
-				if (rc != 0)
+				if ((rc = in_fill(c, 1)) != 0)
 					return (rc == -1 ? DH_ERR_SYS :
 					    dh_conn_fail(c, HIPC_ERR_SHORT));
+				chunk = c->ilen - c->ioff;
+				if (chunk > need)
+					chunk = need;
+				c->ioff += chunk;
 			}
 			continue;
 		}
-		if (h.len > 0 && (rc = read_full(c->in, c->body, h.len)) != 0)
-			return (rc == -1 ? DH_ERR_SYS :
-			    dh_conn_fail(c, HIPC_ERR_SHORT));
-		hrc = hipc_decode(h.type, c->body, h.len, m, c->arena,
+		if ((rc = in_fill(c, h.len)) != 0)
+			return (rc == -1 ? (errno == ENOMEM ? DH_ERR_NOMEM :
+			    DH_ERR_SYS) : dh_conn_fail(c, HIPC_ERR_SHORT));
+		body = c->ibuf + c->ioff;
+		c->ioff += h.len;
+		hrc = hipc_decode(h.type, body, h.len, m, c->arena,
 		    c->arena_cap, &need);
 		if (hrc == HIPC_ERR_SPACE) {
 			if ((rc = grow(&c->arena, &c->arena_cap, need, 4096)) !=
 			    DH_OK)
 				return (rc);
-			hrc = hipc_decode(h.type, c->body, h.len, m, c->arena,
+			hrc = hipc_decode(h.type, body, h.len, m, c->arena,
 			    c->arena_cap, &need);
 		}
 		if (hrc != HIPC_OK)
@@ -373,7 +396,7 @@ dh_close(struct dh_conn *c)
 	if (c->out != -1 && c->out != c->in)
 		close(c->out);
 	dh_assoc_free(&c->assoc);
-	free(c->body);
+	free(c->ibuf);
 	free(c->arena);
 	free(c->obuf);
 	free(c->pdv);

@@ -30,8 +30,10 @@ struct dh_conn {
 	uint32_t	 max_w2h;	/* largest body we may receive */
 	uint32_t	 max_h2w;	/* largest body we may send */
 	uint32_t	 features;
-	uint8_t		*body;		/* last received body */
-	size_t		 body_cap;
+	uint8_t		*ibuf;		/* frames read ahead from in */
+	size_t		 icap;
+	size_t		 ioff;		/* next unread byte */
+	size_t		 ilen;		/* end of what was read */
 	void		*arena;		/* lists of the last decoded body */
 	size_t		 arena_cap;
 	uint8_t		*obuf;		/* encoded control frames */
