@@ -1,6 +1,7 @@
 #!/bin/sh
 # Set everything up and run the whole test suite:
-#   1. gcc, -Werror, ASan + UBSan: make check (unit and end-to-end tests);
+#   1. gcc, -Werror, ASan + UBSan, fault injection: make check (unit and
+#      end-to-end tests);
 #   2. clang, libFuzzer + ASan + UBSan: a bounded run of every fuzz target;
 #   3. make distcheck.
 # Exits non-zero on the first failure.
@@ -24,11 +25,12 @@ fail_logs() {
 	done
 }
 
-step "build and check (gcc, werror, sanitizers)"
+step "build and check (gcc, werror, sanitizers, fault injection)"
 rm -rf build/check
 mkdir -p build/check
 (cd build/check && ../../configure --enable-werror --enable-sanitizers \
-    CFLAGS="-g -O1" >config.out 2>&1) || { cat build/check/config.log; exit 1; }
+    --enable-fault-injection CFLAGS="-g -O1" >config.out 2>&1) ||
+    { cat build/check/config.log; exit 1; }
 make -C build/check -j"$jobs" >build/check/make.out 2>&1 ||
     { tail -n 50 build/check/make.out; exit 1; }
 if ! make -C build/check -j"$jobs" check; then
