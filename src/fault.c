@@ -305,6 +305,23 @@ fault_fork(void)
 	return (pid);
 }
 
+/*
+ * The fork point for a caller that must call vfork() itself (a vfork()
+ * inside a wrapper would return into a frame that is gone): -1 with errno
+ * when the rule fails this call, else 0.
+ */
+int
+fault_fork_check(void)
+{
+	int	 err;
+
+	if (fault_hit(FAULT_FORK, &err) == FAULT_ERRNO) {
+		errno = err;
+		return (-1);
+	}
+	return (0);
+}
+
 /* accept4(2). */
 int
 fault_accept4(int s, struct sockaddr *sa, socklen_t *len, int flags)

@@ -24,6 +24,7 @@
 
 void	 fault_procinit(const char *);
 pid_t	 fault_fork(void);
+int	 fault_fork_check(void);
 int	 fault_accept4(int, struct sockaddr *, socklen_t *, int);
 ssize_t	 fault_write(int, const void *, size_t);
 ssize_t	 fault_writev(int, const struct iovec *, int);
@@ -39,6 +40,7 @@ void	*fault_realloc(void *, size_t);
 
 #define fault_procinit(name)		((void)(name))
 #define fault_fork()			fork()
+#define fault_fork_check()		0
 #define fault_accept4(s, a, l, f)	accept4((s), (a), (l), (f))
 #define fault_write(fd, p, n)		write((fd), (p), (n))
 #define fault_writev(fd, iov, n)	writev((fd), (iov), (n))

@@ -33,7 +33,10 @@
 #define ENV_MAX		64
 
 static int	env_add(char **, size_t *, const char *, const char *);
-static __dead void spawn_child(struct handler *, char **, char **, int[6]);
+static __dead void spawn_child(struct handler *, char **, char **, int[5],
+		    volatile int *);
+static pid_t	spawn_vfork(struct handler *, char **, char **, int[5],
+		    volatile int *);
 
 /* Append NAME=value to an environment array. */
 static int
@@ -49,26 +52,31 @@ env_add(char **env, size_t *n, const char *name, const char *value)
 }
 
 /*
- * In the child: put the pipes on fds 0 to 5, reset what a process
- * inherits, and exec.  fds[] holds, in order, /dev/null, the log pipes
- * for stdout and stderr, fd 3, fd 4 and the exec status pipe.
+ * In the child of vfork(), which runs in the worker's memory until it
+ * executes: put the pipes on fds 0 to 4, reset what a process inherits,
+ * and exec.  fds[] holds, in order, /dev/null, the log pipes for stdout
+ * and stderr, fd 3 and fd 4.  Only system calls happen here, nothing
+ * that allocates or takes a lock; the signal dispositions are the
+ * child's own (vfork shares memory, not them), and every signal stays
+ * blocked until each is back at its default, so none of the worker's
+ * handlers can run here.  Why exec failed is left in *err, which the
+ * worker reads once vfork() returns.
  */
 static __dead void
-spawn_child(struct handler *h, char **argv, char **envp, int fds[6])
+spawn_child(struct handler *h, char **argv, char **envp, int fds[5],
+    volatile int *err)
 {
 	sigset_t	 none;
-	int		 i, hi[6], err;
+	int		 i, hi[5];
 
 	/* Move everything high first: a pipe may already sit on 3 or 4. */
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 5; i++)
 		if ((hi[i] = fcntl(fds[i], F_DUPFD, 20)) == -1)
 			goto fail;
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 5; i++)
 		if (dup2(hi[i], i) == -1)
 			goto fail;
-	if (fcntl(5, F_SETFD, FD_CLOEXEC) == -1)
-		goto fail;
-	closefrom(6);
+	closefrom(5);
 	for (i = 1; i < NSIG; i++)
 		signal(i, SIG_DFL);
 	sigemptyset(&none);
@@ -82,9 +90,32 @@ spawn_child(struct handler *h, char **argv, char **envp, int fds[6])
 		goto fail;
 	execve(h->ae->handler, argv, envp);
 fail:
-	err = errno;
-	(void)!write(5, &err, sizeof(err));
+	*err = errno;
 	_exit(127);
+}
+
+/*
+ * vfork() and run the child: the worker is suspended until the child
+ * has executed the handler or failed, and neither copies the worker's
+ * page tables nor faults on its pages as fork() would.  Every signal is
+ * blocked meanwhile.  Returns the child's pid, with *err set if exec
+ * failed, or -1.
+ */
+static pid_t
+spawn_vfork(struct handler *h, char **argv, char **envp, int fds[5],
+    volatile int *err)
+{
+	sigset_t	 all, old;
+	pid_t		 pid;
+
+	if (fault_fork_check() == -1)
+		return (-1);
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = vfork()) == 0)
+		spawn_child(h, argv, envp, fds, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return (pid);
 }
 
 /*
@@ -99,8 +130,8 @@ handler_spawn(struct handler *h, struct worker *w)
 	size_t		 i, ne = 0, na = 0;
 	int		 tp[2] = { -1, -1 }, fp[2] = { -1, -1 };
 	int		 op[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	int		 sp[2] = { -1, -1 }, null = -1, fds[6], err, ret = -1;
-	ssize_t		 n;
+	int		 null = -1, fds[5], ret = -1;
+	volatile int	 err = 0;
 
 	envp[0] = NULL;
 	if ((path = strdup(h->ae->handler)) == NULL)
@@ -139,7 +170,6 @@ handler_spawn(struct handler *h, struct worker *w)
 
 	if (pipe2(tp, O_CLOEXEC) == -1 || pipe2(fp, O_CLOEXEC) == -1 ||
 	    pipe2(op, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1 ||
-	    pipe2(sp, O_CLOEXEC) == -1 ||
 	    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
 		log_warn("handler pipes");
 		goto done;
@@ -149,19 +179,11 @@ handler_spawn(struct handler *h, struct worker *w)
 	fds[2] = ep[1];
 	fds[3] = tp[0];
 	fds[4] = fp[1];
-	fds[5] = sp[1];
-	switch (h->pid = fault_fork()) {
-	case -1:
+	if ((h->pid = spawn_vfork(h, argv, envp, fds, &err)) == -1) {
 		log_warn("fork handler");
 		goto done;
-	case 0:
-		spawn_child(h, argv, envp, fds);
 	}
-	setpgid(h->pid, h->pid);	/* either side may win the race */
-	close(sp[1]);
-	sp[1] = -1;
-	n = read(sp[0], &err, sizeof(err));
-	if (n == (ssize_t)sizeof(err)) {
+	if (err != 0) {
 		errno = err;
 		log_warn("handler %s cannot be executed", h->ae->handler);
 		worker_fail(w, "handler cannot be executed: %s",
@@ -195,8 +217,6 @@ done:
 			close(op[i]);
 		if (ep[i] != -1)
 			close(ep[i]);
-		if (sp[i] != -1)
-			close(sp[i]);
 	}
 	if (null != -1)
 		close(null);
