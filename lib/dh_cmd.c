@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "buf.h"
 #include "dulhandler.h"
 
 #define CMD_ELEM_HDR	8	/* u16 group, u16 element, u32 length */
@@ -77,7 +78,7 @@ put_le32(uint8_t *p, uint32_t v)
 int
 dh_cmd_check(const uint8_t *cmd, size_t n)
 {
-	size_t		 off = 0, left;
+	size_t		 off = 0, left, rest;
 	uint32_t	 len;
 	uint16_t	 elem;
 	int		 first = 1;
@@ -85,24 +86,24 @@ dh_cmd_check(const uint8_t *cmd, size_t n)
 
 	if (cmd == NULL || n == 0)
 		return (DH_ERR_MALFORMED);
-	while (off < n) {
-		left = n - off;
-		if (left < CMD_ELEM_HDR)
+	while (size_sub(n, off, &left) == BUF_OK && left > 0) {
+		/* left becomes what follows this element's header. */
+		if (size_sub(left, CMD_ELEM_HDR, &left) != BUF_OK)
 			return (DH_ERR_MALFORMED);
 		if (le16(cmd + off) != 0x0000)
 			return (DH_ERR_MALFORMED);
 		elem = le16(cmd + off + 2);
 		len = le32(cmd + off + 4);
 		/* The check is done before any addition can overflow. */
-		if (len > left - CMD_ELEM_HDR || len % 2 != 0)
+		if (len > left || len % 2 != 0)
 			return (DH_ERR_MALFORMED);
 		if (!first && elem <= prev)
 			return (DH_ERR_MALFORMED);
 		if (elem == E_GROUP_LENGTH) {
 			if (!first || len != 4)
 				return (DH_ERR_MALFORMED);
-			if (le32(cmd + off + CMD_ELEM_HDR) !=
-			    left - CMD_ELEM_HDR - 4)
+			if (size_sub(left, 4, &rest) != BUF_OK ||
+			    le32(cmd + off + CMD_ELEM_HDR) != rest)
 				return (DH_ERR_MALFORMED);
 		}
 		first = 0;

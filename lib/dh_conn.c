@@ -230,13 +230,15 @@ dh_conn_recv(struct dh_conn *c, uint32_t limit, struct hipc_msg *m)
 		c->ioff += HIPC_HDR_LEN;
 		if (hrc == HIPC_SKIP) {
 			/* An extension we do not know: drop its body. */
-			for (need = h.len; need > 0; need -= chunk) {
+			for (need = h.len; need > 0; ) {
 				if ((rc = in_fill(c, 1)) != 0)
 					return (rc == -1 ? DH_ERR_SYS :
 					    dh_conn_fail(c, HIPC_ERR_SHORT));
 				chunk = c->ilen - c->ioff;
-				if (chunk > need)
-					chunk = need;
+				if (size_sub(need, chunk, &need) != BUF_OK) {
+					chunk = need;	/* the frame ends */
+					need = 0;
+				}
 				c->ioff += chunk;
 			}
 			continue;
@@ -426,7 +428,6 @@ conn_pdata(struct dh_conn *c, const struct hipc_pdata *pd,
 	struct hipc_pdv		 p;
 	struct dh_pdv		*d;
 	size_t			 n = 0;
-	int			 rc;
 
 	if (pd->npdv > c->pdv_cap) {
 		if ((d = reallocarray(NULL, pd->npdv, sizeof(*d))) == NULL)
@@ -436,7 +437,7 @@ conn_pdata(struct dh_conn *c, const struct hipc_pdata *pd,
 		c->pdv_cap = pd->npdv;
 	}
 	hipc_pdv_begin(&it, pd);
-	while (n < pd->npdv && (rc = hipc_pdv_next(&it, &p)) == 1) {
+	while (n < pd->npdv && hipc_pdv_next(&it, &p) == 1) {
 		c->pdv[n].pcid = p.pcid;
 		c->pdv[n].is_command = (p.mch & 0x01) != 0;
 		c->pdv[n].is_last = (p.mch & 0x02) != 0;
@@ -548,7 +549,10 @@ dh_send_pdv(struct dh_conn *c, uint8_t pcid, int is_command, int is_last,
 	    pc->result != DH_PC_ACCEPT || (data == NULL && len > 0))
 		return (DH_ERR_INVAL);
 	/* Fragments other than the last are kept even (PS3.5 7.1). */
-	room = (c->max_h2w - HIPC_PDV_HDR_LEN) & ~(size_t)1;
+	if (size_sub(c->max_h2w, HIPC_PDV_HDR_LEN, &room) != BUF_OK ||
+	    room < 2)
+		return (DH_ERR_STATE);
+	room &= ~(size_t)1;
 	do {
 		n = len < room ? len : room;
 		mch = is_command ? 0x01 : 0x00;

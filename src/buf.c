@@ -115,6 +115,19 @@ len_sub(uint32_t a, uint32_t b, uint32_t *r)
 	return (BUF_OK);
 }
 
+/*
+ * len_sub() for lengths held in a size_t (what is left of a buffer a
+ * peer or a handler filled): store a - b in *r, or fail when b > a.
+ */
+int
+size_sub(size_t a, size_t b, size_t *r)
+{
+	if (b > a)
+		return (BUF_ERR_SHORT);
+	*r = a - b;
+	return (BUF_OK);
+}
+
 /* Point a writer at len bytes of space. */
 void
 wbuf_init(struct wbuf *b, void *p, size_t len)

@@ -36,6 +36,7 @@ int	 rbuf_ptr(struct rbuf *, const uint8_t **, size_t);
 int	 rbuf_skip(struct rbuf *, size_t);
 int	 rbuf_sub(struct rbuf *, size_t, struct rbuf *);
 int	 len_sub(uint32_t, uint32_t, uint32_t *);
+int	 size_sub(size_t, size_t, size_t *);
 
 void	 wbuf_init(struct wbuf *, void *, size_t);
 size_t	 wbuf_len(const struct wbuf *);

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "buf.h"
 #include "dimse.h"
 #include "pdu.h"
 
@@ -180,14 +181,13 @@ dimse_parse(const uint8_t *p, size_t len, struct dimse_cmd *c)
 
 	memset(c, 0, sizeof(*c));
 	while (len > 0) {
-		if (len < 8)
+		if (size_sub(len, 8, &len) != BUF_OK)
 			return (DIMSE_ERR_MALFORMED);
 		group = get_le16(p);
 		elem = get_le16(p + 2);
 		vlen = get_le32(p + 4);
 		p += 8;
-		len -= 8;
-		if (vlen > len)
+		if (size_sub(len, vlen, &len) != BUF_OK)
 			return (DIMSE_ERR_MALFORMED);
 		if (group != 0x0000)
 			return (DIMSE_ERR_GROUP);
@@ -229,7 +229,6 @@ dimse_parse(const uint8_t *p, size_t len, struct dimse_cmd *c)
 			break;
 		}
 		p += vlen;
-		len -= vlen;
 	}
 	if (!c->has_command)
 		return (DIMSE_ERR_ABSENT);

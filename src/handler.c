@@ -611,8 +611,8 @@ h_read(struct handler *h, struct worker *w)
 			}
 			h->ibody_got = 0;
 		}
-		while (h->ibody_got < h->ih.len) {
-			want = h->ih.len - h->ibody_got;
+		while (size_sub(h->ih.len, h->ibody_got, &want) == BUF_OK &&
+		    want > 0) {
 			n = read(h->from_h, h->ibody + h->ibody_got, want);
 			if (n == -1 && (errno == EAGAIN || errno == EINTR))
 				return;

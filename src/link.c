@@ -87,6 +87,7 @@ int
 link_read(struct link *l, const struct pdu_limits *lim, enum pdu_phase ph)
 {
 	ssize_t	 n;
+	size_t	 want;
 	uint8_t	*nb;
 	int	 r;
 
@@ -112,9 +113,8 @@ link_read(struct link *l, const struct pdu_limits *lim, enum pdu_phase ph)
 		}
 		l->body_got = 0;
 	}
-	while (l->body_got < l->h.len) {
-		n = link_recv(l, l->body + l->body_got,
-		    l->h.len - l->body_got);
+	while (size_sub(l->h.len, l->body_got, &want) == BUF_OK && want > 0) {
+		n = link_recv(l, l->body + l->body_got, want);
 		if (n <= 0)		/* LINK_AGAIN is 0: poll again */
 			return ((int)n);
 		l->body_got += (size_t)n;
@@ -165,9 +165,11 @@ link_send(struct link *l, const void *p, size_t len, uint64_t deadline)
 uint32_t
 link_max_fragment(uint32_t maxpdu)
 {
-	if (maxpdu < PDU_PDV_HDR_LEN + 2)
+	uint32_t	 room;
+
+	if (len_sub(maxpdu, PDU_PDV_HDR_LEN, &room) != BUF_OK || room < 2)
 		return (0);
-	return ((maxpdu - PDU_PDV_HDR_LEN) & ~(uint32_t)1);
+	return (room & ~(uint32_t)1);
 }
 
 /*
@@ -222,19 +224,21 @@ int
 link_send_pdvs(struct link *l, const uint8_t *p, size_t len, uint32_t maxpdu,
     uint64_t deadline)
 {
-	uint32_t	 ilen;
+	uint32_t	 ilen, dlen;
+	size_t		 room;
 
 	while (len >= PDU_PDV_HDR_LEN) {
 		ilen = get_u32(p);
-		if (ilen < 2 || ilen > len - 4) {
+		if (size_sub(len, 4, &room) != BUF_OK || ilen > room ||
+		    len_sub(ilen, 2, &dlen) != BUF_OK) {
 			errno = EINVAL;
 			return (-1);
 		}
-		if (link_send_pdv(l, p[4], p[5], p + 6, ilen - 2, maxpdu,
+		if (link_send_pdv(l, p[4], p[5], p + 6, dlen, maxpdu,
 		    deadline) == -1)
 			return (-1);
-		p += 4 + ilen;
-		len -= 4 + (size_t)ilen;
+		p += 4 + (size_t)ilen;
+		(void)size_sub(room, ilen, &len);
 	}
 	if (len != 0) {
 		errno = EINVAL;

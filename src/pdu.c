@@ -136,13 +136,14 @@ pdu_decode(const uint8_t *buf, size_t len, const struct pdu_limits *lim,
     enum pdu_phase phase, struct pdu *pdu, size_t *used)
 {
 	struct pdu_hdr	 h;
+	size_t		 left;
 	int		 r;
 
-	if (len < PDU_HDR_LEN)
+	if (size_sub(len, PDU_HDR_LEN, &left) != BUF_OK)
 		return (PDU_ERR_TRUNCATED);
 	if ((r = pdu_header_check(buf, lim, phase, &h)) != PDU_OK)
 		return (r);
-	if (len - PDU_HDR_LEN < h.len)
+	if (left < h.len)
 		return (PDU_ERR_TRUNCATED);
 	if ((r = pdu_decode_body(h.type, buf + PDU_HDR_LEN, h.len, pdu)) !=
 	    PDU_OK)
@@ -611,7 +612,7 @@ int
 pdu_decode_pdata(const uint8_t *body, size_t len, struct pdu_pdata *pd)
 {
 	struct rbuf	 b;
-	uint32_t	 n;
+	uint32_t	 n, data;
 	uint8_t		 id;
 
 	memset(pd, 0, sizeof(*pd));
@@ -624,14 +625,15 @@ pdu_decode_pdata(const uint8_t *body, size_t len, struct pdu_pdata *pd)
 		pd->err_offset = (size_t)(b.p - body);
 		if (rbuf_u32(&b, &n) != BUF_OK)
 			return (PDU_ERR_ITEM_SHORT);
-		if (n < 2)
+		/* The item holds the context ID and control header. */
+		if (len_sub(n, 2, &data) != BUF_OK)
 			return (PDU_ERR_PDV_LENGTH);
 		if (rbuf_left(&b) < n)
 			return (PDU_ERR_ITEM_LENGTH);
 		(void)rbuf_u8(&b, &id);
 		if (id == 0 || (id & 1) == 0)
 			return (PDU_ERR_PCTX_ID);
-		(void)rbuf_skip(&b, (size_t)n - 1);
+		(void)rbuf_skip(&b, 1 + (size_t)data);
 		pd->n_pdv++;
 	}
 	pd->items = body;
@@ -744,20 +746,21 @@ int
 pdu_pdv_next(struct pdu_iter *it, struct pdu_pdv *pdv)
 {
 	struct rbuf	 b;
-	uint32_t	 n;
+	uint32_t	 n, data;
 	uint8_t		 mch;
 
 	if (it->kind != ITER_PDV || it->p == NULL)
 		return (0);
 	rbuf_init(&b, it->p, (size_t)(it->end - it->p));
-	if (rbuf_u32(&b, &n) != BUF_OK || n < 2 || rbuf_left(&b) < n) {
+	if (rbuf_u32(&b, &n) != BUF_OK || len_sub(n, 2, &data) != BUF_OK ||
+	    rbuf_left(&b) < n) {
 		it->p = it->end;
 		return (0);
 	}
 	(void)rbuf_u8(&b, &pdv->pcid);
 	(void)rbuf_u8(&b, &mch);
 	pdv->mch = mch & PDU_MCH_MASK;
-	pdv->len = (size_t)n - 2;
+	pdv->len = data;
 	(void)rbuf_ptr(&b, &pdv->data, pdv->len);
 	it->p = b.p;
 	it->i++;

@@ -80,6 +80,21 @@ test_buf_len_sub_refuses_underflow(void **state)
 	assert_int_equal(r, 0xfffffffeu);
 }
 
+/* size_sub() is len_sub() for size_t: it refuses to go below zero. */
+static void
+test_buf_size_sub_refuses_underflow(void **state)
+{
+	size_t	 r = 7;
+
+	(void)state;
+	assert_int_equal(size_sub(4, 5, &r), BUF_ERR_SHORT);
+	assert_int_equal(r, 7);
+	assert_int_equal(size_sub(SIZE_MAX, 1, &r), BUF_OK);
+	assert_true(r == SIZE_MAX - 1);
+	assert_int_equal(size_sub(6, 6, &r), BUF_OK);
+	assert_int_equal(r, 0);
+}
+
 /* A writer that runs out of room stops and remembers it. */
 static void
 test_buf_writer_overflow_is_sticky(void **state)
@@ -112,6 +127,7 @@ main(void)
 		cmocka_unit_test(test_buf_short_read_does_not_move),
 		cmocka_unit_test(test_buf_sub_past_parent_is_short),
 		cmocka_unit_test(test_buf_len_sub_refuses_underflow),
+		cmocka_unit_test(test_buf_size_sub_refuses_underflow),
 		cmocka_unit_test(test_buf_writer_overflow_is_sticky),
 	};
 
