@@ -90,6 +90,7 @@ struct store_op {
 	int		 dirfd;
 	char		 dir[2 * (DH_AE_MAX + 1) + 16];
 	uint64_t	 size;
+	char		 stored[384];	/* logged after the answer */
 };
 
 struct store {
@@ -378,8 +379,9 @@ store_commit(struct store *s, const struct dh_msg *m)
 	rc = dh_p10_commit(p, s->op.cmd.sop_instance, STORE_SUFFIX, s->o.dup,
 	    final, sizeof(final));
 	if (rc == DH_OK)
-		dh_log(s->c, DH_LOG_INFO, "stored %s%s (%llu bytes)",
-		    s->op.dir, final, (unsigned long long)m->data_len);
+		snprintf(s->op.stored, sizeof(s->op.stored), "stored %s%s "
+		    "(%llu bytes)", s->op.dir, final,
+		    (unsigned long long)m->data_len);
 	else if (rc == DH_P10_KEPT)
 		dh_log(s->c, DH_LOG_WARNING, "duplicate %s%s: kept the "
 		    "stored file", s->op.dir, final);
@@ -439,7 +441,10 @@ store_pdata(struct store *s, const struct dh_event *ev)
 		if (s->op.fatal)
 			dh_log(s->c, DH_LOG_WARNING, "unusable command set "
 			    "on context %u", m.pcid);
+		/* The answer first: the peer need not wait for our log. */
 		rc = store_respond(s, m.pcid);
+		if (s->op.stored[0] != '\0')
+			dh_log(s->c, DH_LOG_INFO, "%s", s->op.stored);
 		store_op_reset(s);
 		if (rc == -1)
 			return (-1);
