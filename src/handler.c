@@ -169,7 +169,7 @@ handler_failed(struct handler *h, struct worker *w, uint16_t code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warnx("handler failed: %s", msg);
+	log_errorx("handler failed: %s", msg);
 	worker_fail(w, "handler failed: %s", msg);
 	w->exit_code = WORKER_EXIT_PROTOCOL;
 	handler_error(h, code, msg);
@@ -252,14 +252,14 @@ handler_queue(struct handler *h, const struct hipc_msg *m)
 
 	if ((r = hipc_encode(m, NULL, 0, &len)) != HIPC_ERR_SPACE &&
 	    r != HIPC_OK) {
-		log_warnx("internal: cannot encode %s: %s",
+		log_errorx("internal: cannot encode %s: %s",
 		    hipc_type_name(m->type), hipc_strerror(r));
 		return (-1);
 	}
 	if ((buf = fault_malloc(len)) == NULL)
 		return (-1);
 	if ((r = hipc_encode(m, buf, len, &len)) != HIPC_OK) {
-		log_warnx("internal: cannot encode %s: %s",
+		log_errorx("internal: cannot encode %s: %s",
 		    hipc_type_name(m->type), hipc_strerror(r));
 		free(buf);
 		return (-1);
@@ -734,7 +734,8 @@ h_frame(struct handler *h, struct worker *w)
 		    (const char *)m.u.error.text.p : "");
 		return;
 	case HIPC_LOG:
-		handler_log_text(h, m.u.log.text.p, m.u.log.text.len);
+		handler_log_text(h, m.u.log.level, m.u.log.text.p,
+		    m.u.log.text.len);
 		return;
 	default:
 		handler_failed(h, w, HIPC_ECODE_UNEXPECTED, "%s is not for the "

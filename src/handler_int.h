@@ -12,7 +12,8 @@ void	 handler_flush_lines(struct handler *);
 int	 handler_env_impl(struct worker *, char **, size_t *);
 
 int	 handler_pdvs_ok(const struct worker *, const struct hipc_pdata *);
-void	 handler_log_text(struct handler *, const uint8_t *, size_t);
+void	 handler_log_text(struct handler *, uint8_t, const uint8_t *,
+	    size_t);
 
 uint16_t handler_ecode(int);
 void	 handler_error(struct handler *, uint16_t, const char *);

@@ -30,15 +30,29 @@ out_line(struct handler_out *o)
 	o->len = 0;
 }
 
-/* Log a LOG message's text. */
+/* Log a LOG message's text at the level it names (unknown: debug). */
 void
-handler_log_text(struct handler *h, const uint8_t *p, size_t len)
+handler_log_text(struct handler *h, uint8_t level, const uint8_t *p,
+    size_t len)
 {
 	char	 esc[HIPC_LOG_MAX * 4 + 1];
 
 	(void)h;
 	log_vis(esc, sizeof(esc), p, len);
-	log_info("handler log: %s", esc);
+	switch (level) {
+	case HIPC_LOG_ERROR:
+		log_errorx("handler log: %s", esc);
+		break;
+	case HIPC_LOG_WARNING:
+		log_warnx("handler log: %s", esc);
+		break;
+	case HIPC_LOG_INFO:
+		log_info("handler log: %s", esc);
+		break;
+	default:
+		log_debug("handler log: %s", esc);
+		break;
+	}
 }
 
 /* Read what the handler wrote to stdout and stderr; log whole lines. */

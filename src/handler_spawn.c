@@ -171,7 +171,7 @@ handler_spawn(struct handler *h, struct worker *w)
 	if (pipe2(tp, O_CLOEXEC) == -1 || pipe2(fp, O_CLOEXEC) == -1 ||
 	    pipe2(op, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1 ||
 	    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
-		log_warn("handler pipes");
+		log_error("handler pipes");
 		goto done;
 	}
 	fds[0] = null;
@@ -180,12 +180,12 @@ handler_spawn(struct handler *h, struct worker *w)
 	fds[3] = tp[0];
 	fds[4] = fp[1];
 	if ((h->pid = spawn_vfork(h, argv, envp, fds, &err)) == -1) {
-		log_warn("fork handler");
+		log_error("fork handler");
 		goto done;
 	}
 	if (err != 0) {
 		errno = err;
-		log_warn("handler %s cannot be executed", h->ae->handler);
+		log_error("handler %s cannot be executed", h->ae->handler);
 		worker_fail(w, "handler cannot be executed: %s",
 		    strerror(err));
 		waitpid(h->pid, &h->status, 0);

@@ -113,8 +113,8 @@ log_settag(const char *tag)
 }
 
 /*
- * Set verbosity: -2 fatal errors only, -1 warnings too, 0 info, 1 debug,
- * 2 trace.
+ * Set verbosity (logging.level): -2 errors, -1 warnings too, 0 info,
+ * 1 debug, 2 trace.  Fatal lines are always logged.
  */
 void
 log_setverbose(int v)
@@ -184,7 +184,39 @@ vlog(int pri, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-/* Log a failure with strerror(errno) appended. */
+/*
+ * Log a failure of the server itself, its system or its handler (level
+ * error), with strerror(errno) appended.
+ */
+void
+log_error(const char *fmt, ...)
+{
+	char	 buf[1024];
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	errno = saved;
+	log_errorx("%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
+/* Log a failure of the server itself, its system or its handler. */
+void
+log_errorx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (log_verbose < -2)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+/* Log a warning with strerror(errno) appended. */
 void
 log_warn(const char *fmt, ...)
 {
@@ -200,7 +232,10 @@ log_warn(const char *fmt, ...)
 	errno = saved;
 }
 
-/* Log a failure. */
+/*
+ * Log a warning: what a peer did wrong, a timer that fired, a limit
+ * reached; the server copes.
+ */
 void
 log_warnx(const char *fmt, ...)
 {

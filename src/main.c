@@ -40,11 +40,11 @@ run_inetd(struct dul_conf *conf, int stderr_log, int verbose)
 	char			 err[CONF_ERR_MAX];
 
 	if (serve_log(conf, stderr_log, verbose) == -1) {
-		log_warn("logging.file %s", conf->logging.file);
+		log_error("logging.file %s", conf->logging.file);
 		return (DUL_EXIT_SYSTEM);
 	}
 	if (privsep_resolve(conf, &ids, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		return (DUL_EXIT_CONFIG);
 	}
 	return (serve_inetd(conf, &ids));
@@ -63,13 +63,13 @@ run_debug(struct dul_conf *conf, int verbose)
 	if (log_getverbose() < 1 + verbose)
 		log_setverbose(1 + verbose);
 	if (privsep_resolve(conf, &ids, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		return (DUL_EXIT_CONFIG);
 	}
 	if ((r = listen_systemd(&ls, err, sizeof(err))) == 0)
 		r = listen_bind(&ls, conf, NULL, err, sizeof(err));
 	if (r == -1) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		return (DUL_EXIT_SYSTEM);
 	}
 	return (serve_debug(conf, &ids, &ls));

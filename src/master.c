@@ -370,7 +370,7 @@ master_accept(struct master *m, struct listener *l)
 				master_backoff(m, "accept");
 				return;
 			default:
-				log_warn("accept on %s", l->name);
+				log_error("accept on %s", l->name);
 				return;
 			}
 		}
@@ -439,7 +439,7 @@ master_fork(struct master *m, int fd, const struct master_addr *a,
 	pid_t			 pid;
 
 	if (master_kids_reserve(m, m->nkids + 1) == -1) {
-		log_warn("connection from %s closed", peer);
+		log_error("connection from %s closed", peer);
 		close(fd);
 		return;
 	}
@@ -496,12 +496,12 @@ master_child(struct master *m, int fd, int reject, const char *peer,
 		close(pidfile_fileno(m->pfh));
 	log_procinit("worker");
 	if ((sigfd = serve_signals(0)) == -1) {
-		log_warn("worker signal pipe");
+		log_error("worker signal pipe");
 		_exit(WORKER_EXIT_INTERNAL);
 	}
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	if (privsep_drop(&m->ids) == -1) {
-		log_warn("cannot drop privileges to user %s", m->ids.user);
+		log_error("cannot drop privileges to user %s", m->ids.user);
 		_exit(WORKER_EXIT_INTERNAL);
 	}
 	proctitle_role(reject ? "reject" : "worker");
@@ -544,7 +544,7 @@ master_reap(struct master *m)
 		what = k->reject ? "reject worker" : "worker";
 		if (WIFSIGNALED(st)) {
 			m->st.exit_signal++;
-			log_warnx("%s %ld for %s killed by signal %d (%s)",
+			log_errorx("%s %ld for %s killed by signal %d (%s)",
 			    what, (long)pid, k->peer, WTERMSIG(st),
 			    strsignal(WTERMSIG(st)));
 		} else {
@@ -566,9 +566,13 @@ master_reap(struct master *m)
 			if (code == WORKER_EXIT_OK)
 				log_debug("%s %ld for %s exited with status 0",
 				    what, (long)pid, k->peer);
-			else
+			else if (code == WORKER_EXIT_PROTOCOL)
 				log_warnx("%s %ld for %s exited with status %d "
 				    "(%s)", what, (long)pid, k->peer, code,
+				    why);
+			else
+				log_errorx("%s %ld for %s exited with status "
+				    "%d (%s)", what, (long)pid, k->peer, code,
 				    why);
 		}
 		if (k->reject)
@@ -626,7 +630,7 @@ master_reload(struct master *m)
 	m->conf = nc;
 	m->ids = nid;
 	if (master_pollfds(m) == -1)
-		log_warn("reload: poll array");
+		log_error("reload: poll array");
 	m->st.reloads++;
 	log_info("configuration reloaded from %s: %zu AE entr%s, %zu "
 	    "listener%s; new associations use it", m->path, m->conf.nae,
@@ -639,8 +643,8 @@ fail_conf:
 fail:
 	m->st.reload_failed++;
 	if (log_reopen() == -1)
-		log_warn("reopen log file");
-	log_warnx("reload failed, the running configuration stays: %s", err);
+		log_error("reopen log file");
+	log_errorx("reload failed, the running configuration stays: %s", err);
 	sdnotify_send(&m->sn, "READY=1\nSTATUS=reload failed; running "
 	    "configuration kept");
 }
@@ -673,7 +677,7 @@ master_kill_all(struct master *m, int sig)
 
 	for (i = 0; i < m->nkids; i++)
 		if (kill(m->kids[i].pid, sig) == -1 && errno != ESRCH)
-			log_warn("kill %ld", (long)m->kids[i].pid);
+			log_error("kill %ld", (long)m->kids[i].pid);
 }
 
 /*
@@ -759,7 +763,7 @@ master_loop(struct master *m)
 		}
 		if (poll(m->pfd, n, io_timeout(deadline, now)) == -1 &&
 		    errno != EINTR) {
-			log_warn("poll");
+			log_error("poll");
 			m->pfd[0].revents = 0;
 			n = 1;
 		}
@@ -829,35 +833,35 @@ master_start(struct master *m, struct dul_conf *conf)
 		log_warnx("NOTIFY_SOCKET is neither a path nor abstract: "
 		    "ignored");
 	if (privsep_resolve(&m->conf, &m->ids, err, sizeof(err)) == -1) {
-		log_warnx("%s: %s", m->path, err);
+		log_errorx("%s: %s", m->path, err);
 		return (DUL_EXIT_CONFIG);
 	}
 	if (m->conf.server.pidfile[0] != '\0') {
 		m->pfh = pidfile_open(m->conf.server.pidfile, 0644, &other);
 		if (m->pfh == NULL && errno == EEXIST) {
-			log_warnx("another dulserverd is running as pid %ld "
+			log_errorx("another dulserverd is running as pid %ld "
 			    "(pidfile %s)", (long)other,
 			    m->conf.server.pidfile);
 			return (DUL_EXIT_SYSTEM);
 		}
 		if (m->pfh == NULL) {
-			log_warn("pidfile %s", m->conf.server.pidfile);
+			log_error("pidfile %s", m->conf.server.pidfile);
 			return (DUL_EXIT_SYSTEM);
 		}
 		io_set_cloexec(pidfile_fileno(m->pfh));
 	}
 	if ((r = listen_systemd(&m->ls, err, sizeof(err))) == -1) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		return (DUL_EXIT_SYSTEM);
 	}
 	if (r == 0 && listen_bind(&m->ls, &m->conf, NULL, err,
 	    sizeof(err)) == -1) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		return (DUL_EXIT_SYSTEM);
 	}
 	/* Until here, errors went to the operator's stderr. */
 	if (serve_log(&m->conf, m->opts->log_stderr, m->opts->verbose) == -1) {
-		log_warn("logging.file %s", m->conf.logging.file);
+		log_error("logging.file %s", m->conf.logging.file);
 		return (DUL_EXIT_SYSTEM);
 	}
 	if (m->opts->detach) {
@@ -868,14 +872,14 @@ master_start(struct master *m, struct dul_conf *conf)
 			    m->conf.logging.facility);
 		}
 		if (daemon(0, m->opts->log_stderr) == -1) {
-			log_warn("daemon");
+			log_error("daemon");
 			return (DUL_EXIT_SYSTEM);
 		}
 	}
 	if (m->pfh != NULL && pidfile_write(m->pfh) == -1)
-		log_warn("pidfile %s", m->conf.server.pidfile);
+		log_error("pidfile %s", m->conf.server.pidfile);
 	if (master_signals(m) == -1 || master_pollfds(m) == -1) {
-		log_warn("signals");
+		log_error("signals");
 		return (DUL_EXIT_SYSTEM);
 	}
 	return (-1);
@@ -910,7 +914,7 @@ master_main(const struct master_opts *opts, struct dul_conf *conf)
 	int		 code;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		log_warn("master");
+		log_error("master");
 		conf_free(conf);
 		return (DUL_EXIT_SYSTEM);
 	}

@@ -159,11 +159,11 @@ serve_inetd(const struct dul_conf *c, const struct privsep_id *ids)
 	int			 fd, null, sigfd;
 
 	if ((fd = fcntl(0, F_DUPFD_CLOEXEC, 10)) == -1) {
-		log_warn("-i: fd 0");
+		log_error("-i: fd 0");
 		return (DUL_EXIT_SYSTEM);
 	}
 	if ((null = open("/dev/null", O_RDWR)) == -1) {
-		log_warn("/dev/null");
+		log_error("/dev/null");
 		return (DUL_EXIT_SYSTEM);
 	}
 	if (serve_same_file(2, fd) || fcntl(2, F_GETFD) == -1) {
@@ -181,7 +181,7 @@ serve_inetd(const struct dul_conf *c, const struct privsep_id *ids)
 	}
 	log_procinit("worker");
 	if (privsep_drop(ids) == -1) {
-		log_warn("cannot drop privileges to user %s", ids->user);
+		log_error("cannot drop privileges to user %s", ids->user);
 		return (WORKER_EXIT_INTERNAL);
 	}
 	proctitle_set("worker (inetd)");
@@ -215,7 +215,7 @@ serve_debug(const struct dul_conf *c, const struct privsep_id *ids,
 		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warn("poll");
+			log_error("poll");
 			return (DUL_EXIT_SYSTEM);
 		}
 		for (i = 0; i < n && fd == -1; i++) {
@@ -224,19 +224,19 @@ serve_debug(const struct dul_conf *c, const struct privsep_id *ids,
 			fd = fault_accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd == -1 && errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED) {
-				log_warn("accept");
+				log_error("accept");
 				return (DUL_EXIT_SYSTEM);
 			}
 		}
 	}
 	listen_close(ls);
 	if ((sigfd = serve_signals(1)) == -1) {
-		log_warn("signal pipe");
+		log_error("signal pipe");
 		return (DUL_EXIT_SYSTEM);
 	}
 	log_procinit("worker");
 	if (privsep_drop(ids) == -1) {
-		log_warn("cannot drop privileges to user %s", ids->user);
+		log_error("cannot drop privileges to user %s", ids->user);
 		return (WORKER_EXIT_INTERNAL);
 	}
 	proctitle_set("worker (debug)");

@@ -184,7 +184,7 @@ worker_step(struct worker *w, enum fsm_event ev, const struct fsm_evarg *arg)
 		return;
 	}
 	if (r == FSM_ERR_IMPOSSIBLE || r == FSM_ERR_ARG || r == FSM_ERR_BUSY) {
-		log_warnx("internal: %s in %s: %s", fsm_event_name(ev),
+		log_errorx("internal: %s in %s: %s", fsm_event_name(ev),
 		    fsm_state_name(from), fsm_strerror(r));
 		return;
 	}
@@ -554,7 +554,7 @@ worker_run(const struct worker_params *par, int fd)
 	int			 n, nsu, one = 1, code;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("worker");
+		log_error("worker");
 		return (WORKER_EXIT_INTERNAL);
 	}
 	w->par = par;
@@ -601,7 +601,7 @@ worker_run(const struct worker_params *par, int fd)
 		    io_timeout(worker_deadline(w), io_now())) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warn("poll");
+			log_error("poll");
 			w->exit_code = WORKER_EXIT_INTERNAL;
 			break;
 		}
@@ -669,7 +669,7 @@ worker_keep_rq(struct worker *w)
 
 	free(w->rq_buf);
 	if ((w->rq_buf = fault_malloc(w->link.h.len)) == NULL) {
-		log_warn("A-ASSOCIATE-RQ");
+		log_error("A-ASSOCIATE-RQ");
 		w->exit_code = WORKER_EXIT_INTERNAL;
 		worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
 		return (-1);

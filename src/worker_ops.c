@@ -91,7 +91,7 @@ static void
 op_connect(void *ctx)
 {
 	(void)ctx;
-	log_warnx("internal: transport connect asked of an acceptor");
+	log_errorx("internal: transport connect asked of an acceptor");
 }
 
 /* Close the connection; PS3.8 9.1.4 asks for no lingering. */
@@ -111,7 +111,7 @@ static void
 op_send_rq(void *ctx)
 {
 	(void)ctx;
-	log_warnx("internal: A-ASSOCIATE-RQ asked of an acceptor");
+	log_errorx("internal: A-ASSOCIATE-RQ asked of an acceptor");
 }
 
 /* When a write started now must be done by; 0 if the timer is off. */
@@ -128,7 +128,7 @@ static void
 worker_send(struct worker *w, const void *p, ssize_t len)
 {
 	if (len < 0) {
-		log_warnx("internal: cannot encode PDU: %s",
+		log_errorx("internal: cannot encode PDU: %s",
 		    pdu_strerror((int)len));
 		w->exit_code = WORKER_EXIT_INTERNAL;
 		w->send_failed = 1;
@@ -201,7 +201,7 @@ op_send_ac(void *ctx, const void *rsp)
 	if ((ac = calloc(1, sizeof(*ac))) == NULL ||
 	    (buf = malloc(cap)) == NULL) {
 		free(ac);
-		log_warn("A-ASSOCIATE-AC");
+		log_error("A-ASSOCIATE-AC");
 		w->exit_code = WORKER_EXIT_INTERNAL;
 		w->send_failed = 1;
 		return;
@@ -295,7 +295,7 @@ op_send_pdata(void *ctx, const void *req)
 	if (link_send_pdvs(&w->link, ev->pdvs, ev->len, worker_send_max(w),
 	    worker_send_deadline(w)) == -1) {
 		if (errno == EINVAL || errno == EMSGSIZE) {
-			log_warnx("internal: P-DATA request not sendable");
+			log_errorx("internal: P-DATA request not sendable");
 			w->exit_code = WORKER_EXIT_INTERNAL;
 		}
 		w->send_failed = 1;

@@ -26,9 +26,10 @@ sys.dont_write_bytecode = True      # leave the source tree as it is
 
 import harness  # noqa: E402
 import test_battery  # noqa: E402
+import test_daemon  # noqa: E402
 import test_fsm  # noqa: E402
 
-MODULES = [test_fsm, test_battery]
+MODULES = [test_fsm, test_battery, test_daemon]
 TEST_TIMEOUT = 60.0      # no single test may take longer
 SUITE_TIMEOUT = 600.0    # nor the whole suite
 
