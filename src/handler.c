@@ -73,6 +73,7 @@ handler_init(struct handler *h, const struct dul_conf *conf)
 	memset(h, 0, sizeof(*h));
 	h->conf = conf;
 	h->pid = -1;
+	h->pidfd = -1;
 	h->to_h = h->from_h = -1;
 	h->out[0].fd = h->out[1].fd = -1;
 	h->out[0].name = "stdout";
@@ -529,7 +530,10 @@ h_busy(void *ctx)
 	    1048576 ? 1048576 : h->max_w2h));
 }
 
-/* The association is over: EOF, then reap. */
+/*
+ * The association is over: EOF on fd 3, then reap, reading fd 4 and the
+ * output pipes until the handler has gone.
+ */
 static int
 h_end(void *ctx, struct worker *w)
 {
@@ -537,10 +541,6 @@ h_end(void *ctx, struct worker *w)
 	int		 st;
 
 	h_flush(h, w);
-	if (h->from_h != -1) {
-		close(h->from_h);
-		h->from_h = -1;
-	}
 	st = handler_stop(h);
 	handler_ind_free(h);
 	free(h->oq);
@@ -567,6 +567,11 @@ h_read(struct handler *h, struct worker *w)
 	size_t	 want;
 	int	 r, frames;
 
+	/* A failed handler is heard no more, but never left blocked. */
+	if (h->failed) {
+		handler_discard(h);
+		return;
+	}
 	for (frames = 0; frames < 16 && h->from_h != -1 && !h->failed;
 	    frames++) {
 		if (h->ihdr_got < HIPC_HDR_LEN) {

@@ -34,6 +34,7 @@ struct handler {
 	const struct dul_conf	*conf;
 	const struct conf_ae	*ae;
 	pid_t			 pid;
+	int			 pidfd;		/* or -1 */
 	int			 to_h;		/* our end of fd 3 */
 	int			 from_h;	/* our end of fd 4 */
 	struct handler_out	 out[2];

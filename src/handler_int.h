@@ -8,6 +8,7 @@
 int	 handler_spawn(struct handler *, struct worker *);
 int	 handler_stop(struct handler *);
 void	 handler_drain_output(struct handler *);
+void	 handler_discard(struct handler *);
 void	 handler_flush_lines(struct handler *);
 int	 handler_env_impl(struct worker *, char **, size_t *);
 

@@ -91,6 +91,32 @@ handler_drain_output(struct handler *h)
 	}
 }
 
+/*
+ * Read and drop what the handler writes on fd 4 once nothing of it counts
+ * any more (doc/handler-protocol.md 2.5): the pipe stays open, so that a
+ * handler still writing gets neither EPIPE nor SIGPIPE.  EOF closes it.
+ */
+void
+handler_discard(struct handler *h)
+{
+	char	 buf[4096];
+	ssize_t	 n;
+	int	 rounds;
+
+	for (rounds = 0; h->from_h != -1 && rounds < 16; rounds++) {
+		n = read(h->from_h, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			close(h->from_h);
+			h->from_h = -1;
+			break;
+		}
+	}
+}
+
 /* Log any partial last lines. */
 void
 handler_flush_lines(struct handler *h)

@@ -11,6 +11,9 @@
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
 #endif
+#ifdef HAVE_SYS_PIDFD_H
+#include <sys/pidfd.h>
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +34,7 @@
 #include "worker.h"
 
 #define ENV_MAX		64
+#define REAP_TICK	10	/* ms between waitpid()s without a pidfd */
 
 static int	env_add(char **, size_t *, const char *, const char *);
 static __dead void spawn_child(struct handler *, char **, char **, int[5],
@@ -204,6 +208,10 @@ handler_spawn(struct handler *h, struct worker *w)
 	io_set_nonblock(h->from_h);
 	io_set_nonblock(h->out[0].fd);
 	io_set_nonblock(h->out[1].fd);
+#ifdef HAVE_PIDFD_OPEN
+	/* Readable once the handler exits: its end wakes poll() at once. */
+	h->pidfd = pidfd_open(h->pid, 0);
+#endif
 	log_debug("handler %s started, pid %ld", h->ae->handler,
 	    (long)h->pid);
 	ret = 0;
@@ -226,32 +234,50 @@ done:
 	return (ret);
 }
 
-/* Wait until the handler exits or the deadline passes; 1 if reaped. */
+/*
+ * Wait until the handler exits or the deadline passes; 1 if reaped.  All
+ * the while fd 4 is read and dropped and its output logged, so it cannot
+ * block on a pipe (doc/handler-protocol.md 2.5).  Its exit wakes poll()
+ * through the pidfd; without one, waitpid() is tried every REAP_TICK ms.
+ */
 static int
 handler_wait(struct handler *h, uint64_t deadline)
 {
-	struct pollfd	 pfd[2];
-	int		 n, i;
+	struct pollfd	 pfd[4];
+	uint64_t	 now;
+	int		 n, i, ms;
 	pid_t		 r;
 
 	for (;;) {
 		r = waitpid(h->pid, &h->status, WNOHANG);
 		if (r == h->pid || (r == -1 && errno == ECHILD))
 			return (1);
-		if (io_now() >= deadline)
+		if ((now = io_now()) >= deadline)
 			return (0);
-		/* Keep draining its output so it cannot block on it. */
-		for (n = 0, i = 0; i < 2; i++) {
+		n = 0;
+		if (h->from_h != -1) {
+			pfd[n].fd = h->from_h;
+			pfd[n++].events = POLLIN;
+		}
+		for (i = 0; i < 2; i++) {
 			if (h->out[i].fd == -1)
 				continue;
 			pfd[n].fd = h->out[i].fd;
-			pfd[n].events = POLLIN;
-			n++;
+			pfd[n++].events = POLLIN;
 		}
-		if (n == 0 || poll(pfd, n, 20) >= 0)
-			handler_drain_output(h);
-		if (n == 0)
-			usleep(10000);
+		if (h->pidfd != -1) {
+			pfd[n].fd = h->pidfd;
+			pfd[n++].events = POLLIN;
+		}
+		ms = io_timeout(deadline, now);
+		if (h->pidfd == -1 && ms > REAP_TICK)
+			ms = REAP_TICK;
+		if (poll(pfd, (nfds_t)n, ms) == -1 && errno != EINTR) {
+			log_error("poll for the handler's exit");
+			return (0);
+		}
+		handler_discard(h);
+		handler_drain_output(h);
 	}
 }
 
@@ -286,8 +312,17 @@ handler_stop(struct handler *h)
 	 */
 	if (h->pid > 0)
 		kill(-h->pid, SIGKILL);
+	handler_discard(h);
 	handler_drain_output(h);
 	handler_flush_lines(h);
+	if (h->from_h != -1) {
+		close(h->from_h);
+		h->from_h = -1;
+	}
+	if (h->pidfd != -1) {
+		close(h->pidfd);
+		h->pidfd = -1;
+	}
 	if (h->pid > 0) {
 		h->pid = -1;
 		if (WIFEXITED(h->status)) {

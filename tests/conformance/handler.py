@@ -18,6 +18,7 @@ Options (each one takes a value; times are in seconds):
   --on-pdata MODE       echo | none | crash | exit | abort | nothing
   --on-release MODE     respond | hold | delay:S | pdata | crash | abort
   --fork-child          leave a grandchild behind in our process group
+  --after-eof S:N       after EOF on fd 3, wait S, write N bytes to fd 4
 """
 
 import json
@@ -115,10 +116,14 @@ class Handler:
         kw["t"] = round(time.monotonic(), 3)
         os.write(self.trace_fd, (json.dumps(kw) + "\n").encode())
 
+    @staticmethod
+    def frame_bytes(mtype, body=b""):
+        """One frame: header and body."""
+        return struct.pack(">2sBBI", b"DU", 1, mtype, len(body)) + body
+
     def send(self, mtype, body=b""):
         """Write one frame, however many writes it takes."""
-        self.send_raw(struct.pack(">2sBBI", b"DU", 1, mtype, len(body)) +
-                      body)
+        self.send_raw(self.frame_bytes(mtype, body))
 
     def send_raw(self, data):
         """Write bytes as they are.  A worker that has stopped reading
@@ -159,6 +164,7 @@ class Handler:
             chunk = os.read(FD_IN, 65536)
             if not chunk:
                 self.trace(msg="EOF")
+                self.after_eof()
                 return 0
             self.inbuf += chunk
             while len(self.inbuf) >= 8:
@@ -174,6 +180,18 @@ class Handler:
                 self.frame(mtype, body)
         self.trace(msg="LIFETIME")
         return 4
+
+    def after_eof(self):
+        """Keep writing after the end, as a handler finishing its work
+        may: the worker must read and drop it (doc 2.5), not close."""
+        m = self.mode("after-eof")
+        if m[0] == "":
+            return
+        time.sleep(float(m[0]))
+        self.send_raw(self.frame_bytes(0x80, tlv(0x8E10, b"\x03") +
+                                       tlv(0x8E11, b"x" * 64)) *
+                      (int(m[1]) // 84 + 1))
+        self.trace(msg="WROTE")
 
     def fork_child(self):
         """Leave a sleeping grandchild in our process group."""

@@ -466,6 +466,7 @@ HANDLER_AES = {
     "PDBIG": ["--after", "pdata-big"],
     "SILENT": ["--on-pdata", "nothing"],
     "FORK": ["--fork-child"],
+    "LATEWRITE": ["--after-eof", "0.2:200000"],
 }
 EXTRA_KEYS = {
     "ECHOPOL": 'negotiation = "policy";',

@@ -76,6 +76,92 @@ class Extra:
         self.daemon.stop()
 
 
+# The end of the handler's session.
+
+def test_handler_end_store_rq_then_abort(env):
+    # The A-ABORT follows the RQ at once: the session ends while
+    # dul-store-scp is still greeting the worker.  fd 4 must stay open
+    # until it exits, or its HELLO_REPLY meets EPIPE and it exits 1.
+    for i in range(3):
+        c = d(env).connect()
+        c.send(echo_rq("STORE", calling="STOREAB%d" % i) + abort(0, 0))
+        res = c.finish()
+        outcome(res, r"aborted-by-peer\(0,0:[^)]*\)", 0)
+        check(res.summary["handler"] == "0", "dul-store-scp exited %s:\n%s"
+              % (res.summary["handler"], res.log))
+        check("Broken pipe" not in res.log, "handler met EPIPE:\n" +
+              res.log)
+
+
+def test_handler_end_writes_after_eof_are_read(env):
+    # The handler keeps writing (200 kB, more than a pipe holds) after
+    # the session's end: the worker reads and drops it until the handler
+    # exits, so the handler neither blocks nor meets EPIPE.
+    c = associate(env, "LATEWRITE")
+    res = release(c)
+    outcome(res, "released", 0)
+    handler_saw(res, "EOF", "WROTE")
+    handler_not_saw(res, "EPIPE")
+    check(res.summary["handler"] == "0", "handler status %s" %
+          res.summary["handler"])
+
+
+def test_handler_end_is_prompt(env):
+    # The worker learns of the handler's exit at once (no polling for
+    # it): a release ends well within a second of our close.
+    c = associate(env)
+    c.send(RELRQ)
+    c.expect(RELRP)
+    c.shut()
+    res = c.finish()
+    check(res.ended - c.t_sent < PROMPT, "worker took %.2f s" % (
+        res.ended - c.t_sent))
+
+
+def test_store_scp_frees_on_session_failure(env):
+    # dul-store-scp whose worker is gone before HELLO_REPLY: it says so
+    # and exits 1, having freed what it allocated (LeakSanitizer).
+    body = b"".join([
+        harness_tlv(0x0F01, b"\x00\x01"), harness_tlv(0x0F02, b"\x00\x01"),
+        harness_tlv(0x0F03, b"test"), harness_tlv(0x0F04, b"t-1"),
+        harness_tlv(0x0F05, (1 << 20).to_bytes(4, "big")),
+        harness_tlv(0x0F06, (1 << 20).to_bytes(4, "big")),
+        harness_tlv(0x0F07, b"\x00\x00\x00\x00")])
+    to_r, to_w = os.pipe()
+    from_r, from_w = os.pipe()
+    os.write(to_w, b"DU\x01\x01" + len(body).to_bytes(4, "big") + body)
+    os.close(to_w)
+    os.close(from_r)
+    # Above every descriptor the test's threads hold, so that the shell
+    # can put them on 3 and 4 without clobbering either.
+    hi_r = fcntl.fcntl(to_r, fcntl.F_DUPFD, 100)
+    hi_w = fcntl.fcntl(from_w, fcntl.F_DUPFD, 100)
+    os.close(to_r)
+    os.close(from_w)
+    try:
+        p = subprocess.run(
+            [env.python3, "-c", "import os, sys\n"
+             "os.dup2(int(sys.argv[1]), 3)\nos.dup2(int(sys.argv[2]), 4)\n"
+             "os.close(int(sys.argv[1]))\nos.close(int(sys.argv[2]))\n"
+             "os.execv(sys.argv[3], sys.argv[3:])", str(hi_r), str(hi_w),
+             env.store_scp, "--root", env.storedir, "--no-fsync"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, timeout=30, pass_fds=(hi_r, hi_w))
+    finally:
+        os.close(hi_r)
+        os.close(hi_w)
+    out = p.stdout.decode("latin-1")
+    check(p.returncode == 1, "exit status %d:\n%s" % (p.returncode, out))
+    check("session:" in out, "no session error:\n" + out)
+    check(not harness.SANITIZER.search(p.stdout), "sanitizer report:\n" +
+          out)
+
+
+def harness_tlv(tag, value):
+    """One handler protocol item."""
+    return tag.to_bytes(2, "big") + len(value).to_bytes(4, "big") + value
+
+
 # Logging options.
 
 def test_logging_level_error(env):
