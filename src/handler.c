@@ -280,7 +280,7 @@ h_start(void *ctx, struct worker *w)
 	h->ae = w->neg.route;
 	if (h->ae == NULL || handler_spawn(h, w) == -1)
 		return (-1);
-	h->max_w2h = w->par->max_pdu_receive + HIPC_PDV_HDR_LEN;
+	h->max_w2h = w->neg.our_max + HIPC_PDV_HDR_LEN;
 	if (h->max_w2h < 2 * w->par->max_rq_pdu + 65536)
 		h->max_w2h = 2 * w->par->max_rq_pdu + 65536;
 	if (h->max_w2h > HIPC_LIMIT_MAX)

@@ -22,6 +22,7 @@ static void	policy_pctx(const struct dul_conf *, const struct conf_ae *,
 		    struct worker_pctx *);
 static void	policy_roles(const struct pdu_assoc *, struct worker_pctx *,
 		    enum conf_peer_roles);
+static void	policy_timeouts(struct worker *, const struct conf_ae *);
 
 /* Fill in a reject triple and say why, once, in the log. */
 static int
@@ -64,6 +65,21 @@ policy_roles(const struct pdu_assoc *rq, struct worker_pctx *wp,
 		wp->scp = roles == CONF_ROLES_BOTH ? wp->scp_proposed : 0;
 		return;
 	}
+}
+
+/* From here on the association runs on the routed entry's timers. */
+static void
+policy_timeouts(struct worker *w, const struct conf_ae *ae)
+{
+	struct worker_timeouts	 to = w->to;
+
+	to.artim = ae->timeouts.artim;
+	to.idle = ae->timeouts.idle;
+	to.su = ae->timeouts.handler;
+	to.send = ae->timeouts.send;
+	to.release = ae->timeouts.release;
+	to.association = ae->timeouts.association;
+	worker_set_timeouts(w, &to);
 }
 
 /* Decide one proposed context from the entry's contexts. */
@@ -177,6 +193,7 @@ handler_policy_route(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 	neg->route = (void *)(uintptr_t)ae;
 	neg->ae_config = ae->title;
 	neg->our_max = ae->max_pdu_receive;
+	policy_timeouts(w, ae);
 	for (i = 0; i < rq->n_pctx; i++)
 		policy_pctx(conf, ae, rq, i, &neg->pctx[i]);
 	if (ae->negotiation != CONF_NEG_POLICY)

@@ -97,6 +97,22 @@ worker_peer_fill(struct worker_peer *peer, int fd)
 		    peer->port);
 }
 
+/*
+ * Set the association's timers.  The worker starts with its parameters'
+ * and the policy's route() may give the routed entry's instead: ARTIM
+ * before the RQ is then necessarily the first one, and from AE-6 on the
+ * new ones apply (idle, the service user's answers, sends, release, the
+ * lifetime from the connection's start, and ARTIM in Sta13).
+ */
+void
+worker_set_timeouts(struct worker *w, const struct worker_timeouts *to)
+{
+	w->to = *to;
+	w->fsm.artim_ms = to->artim;
+	w->life_deadline = to->association != 0 ?
+	    w->started + to->association : 0;
+}
+
 /* Make up an association id: UTC time and a random tail. */
 static void
 worker_make_id(struct worker *w)
@@ -294,8 +310,8 @@ worker_pdu(struct worker *w)
 	memset(&a, 0, sizeof(a));
 	log_debug("received %s, %u bytes", pdu_type_name(l->h.type),
 	    (unsigned int)l->h.len);
-	if (w->fsm.state == STA6_ESTABLISHED && w->par->to.idle != 0)
-		w->idle_deadline = io_now() + w->par->to.idle;
+	if (w->fsm.state == STA6_ESTABLISHED && w->to.idle != 0)
+		w->idle_deadline = io_now() + w->to.idle;
 
 	if ((r = pdu_decode_body(l->h.type, l->body, l->h.len,
 	    &w->pdu)) < 0) {
@@ -566,10 +582,8 @@ worker_run(const struct worker_params *par, int fd)
 	worker_set_tag(w);
 	io_set_nonblock(fd);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (par->to.association != 0)
-		w->life_deadline = w->started + par->to.association;
-
 	fsm_init(&w->fsm, FSM_ACCEPTOR, &worker_fsm_ops, w, par->to.artim);
+	worker_set_timeouts(w, &par->to);
 	worker_step(w, EVT5_TRANSPORT_IND, NULL);
 
 	while (w->fsm.state != STA1_IDLE) {
@@ -739,11 +753,11 @@ worker_pdu_deadline(const struct worker *w)
 {
 	uint64_t	 len = 0;
 
-	if (w->par->to.pdu == 0 || !link_in_pdu(&w->link))
+	if (w->to.pdu == 0 || !link_in_pdu(&w->link))
 		return (IO_NO_DEADLINE);
 	if (w->link.hdr_got == PDU_HDR_LEN)
 		len = w->link.h.len;
-	return (w->link.pdu_started + w->par->to.pdu + len / 64);
+	return (w->link.pdu_started + w->to.pdu + len / 64);
 }
 
 /*
@@ -758,7 +772,7 @@ worker_su_timeout(struct worker *w)
 	w->su_deadline = 0;
 	log_warnx("%s did not answer within %llu ms",
 	    w->par->su->name != NULL ? w->par->su->name : "service user",
-	    (unsigned long long)w->par->to.su);
+	    (unsigned long long)w->to.su);
 	worker_fail(w, "service user did not answer in time");
 	w->exit_code = WORKER_EXIT_PROTOCOL;
 	if (w->fsm.state == STA3_AWAIT_LOCAL_RSP) {

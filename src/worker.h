@@ -190,6 +190,7 @@ struct worker {
 	struct pdu_assoc	 rq;
 	struct worker_neg	 neg;
 	struct pdu		 pdu;		/* the PDU being stepped */
+	struct worker_timeouts	 to;		/* par's, or the route's */
 
 	struct su_event		 evq[WORKER_EVQ_LEN];
 	unsigned int		 evq_head, evq_len;
@@ -223,5 +224,7 @@ void	 worker_fail(struct worker *, const char *, ...)
 void	 worker_peer_fill(struct worker_peer *, int fd);
 int	 worker_pctx_accepted(const struct worker *, uint8_t);
 void	 worker_params_default(struct worker_params *);
+void	 worker_set_timeouts(struct worker *,
+	    const struct worker_timeouts *);
 
 #endif /* DUL_WORKER_H */

@@ -118,9 +118,9 @@ op_send_rq(void *ctx)
 static uint64_t
 worker_send_deadline(const struct worker *w)
 {
-	if (w->par->to.send == 0)
+	if (w->to.send == 0)
 		return (IO_NO_DEADLINE);
-	return (io_now() + w->par->to.send);
+	return (io_now() + w->to.send);
 }
 
 /* Write one PDU; a failure becomes Evt17 after the step. */
@@ -143,7 +143,7 @@ worker_send(struct worker *w, const void *p, ssize_t len)
 		if (errno == ETIMEDOUT)
 			log_warnx("peer did not read our %s within %llu ms",
 			    pdu_type_name(*(const uint8_t *)p),
-			    (unsigned long long)w->par->to.send);
+			    (unsigned long long)w->to.send);
 		else
 			log_debug("write to peer: %s", strerror(errno));
 		w->send_failed = 1;
@@ -263,8 +263,8 @@ op_send_ac(void *ctx, const void *rsp)
 	}
 	n = pdu_encode_assoc_ac(buf, cap, ac);
 	worker_send(w, buf, n);
-	if (w->par->to.idle != 0)
-		w->idle_deadline = io_now() + w->par->to.idle;
+	if (w->to.idle != 0)
+		w->idle_deadline = io_now() + w->to.idle;
 	worker_set_tag(w);
 	free(buf);
 	free(ac);
@@ -310,8 +310,8 @@ op_send_release_rq(void *ctx)
 	uint8_t		 buf[PDU_HDR_LEN + PDU_FIXED_BODY_LEN];
 
 	w->we_released = 1;
-	if (w->par->to.release != 0)
-		w->release_deadline = io_now() + w->par->to.release;
+	if (w->to.release != 0)
+		w->release_deadline = io_now() + w->to.release;
 	worker_send(w, buf, pdu_encode_release_rq(buf, sizeof(buf)));
 }
 
@@ -435,8 +435,8 @@ op_assoc_ind(void *ctx, const void *rq)
 		return;
 	}
 	w->su_started = 1;
-	if (w->par->to.su != 0)
-		w->su_deadline = io_now() + w->par->to.su;
+	if (w->to.su != 0)
+		w->su_deadline = io_now() + w->to.su;
 	su->assoc_ind(w->par->su_ctx, w, rq, &w->neg);
 }
 
@@ -483,8 +483,8 @@ op_release_ind(void *ctx, int collision)
 		w->collision = 1;
 		return;
 	}
-	if (w->par->to.su != 0)
-		w->su_deadline = io_now() + w->par->to.su;
+	if (w->to.su != 0)
+		w->su_deadline = io_now() + w->to.su;
 	if (w->su_started && w->par->su->release_ind != NULL)
 		w->par->su->release_ind(w->par->su_ctx, w);
 }

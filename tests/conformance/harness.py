@@ -467,11 +467,30 @@ HANDLER_AES = {
     "SILENT": ["--on-pdata", "nothing"],
     "FORK": ["--fork-child"],
     "LATEWRITE": ["--after-eof", "0.2:200000"],
+    "IDLEAE": [],
+    "HOLDAE": ["--assoc", "hold"],
+    "ARTIMAE": [],
+    "LIFEAE": [],
+    "RELAE": ["--after", "release"],
+    "MAXAE": [],
 }
 EXTRA_KEYS = {
     "ECHOPOL": 'negotiation = "policy";',
     "ECHO": 'env = [ "CONF_TEST=1" ];',
+    # Per-entry overrides of the global timers and maximum length.
+    "IDLEAE": "timeouts = { idle = 0.8; };",
+    "HOLDAE": "timeouts = { handler = 0.5; };",
+    "ARTIMAE": "timeouts = { artim = 0.6; };",
+    "LIFEAE": "timeouts = { association = 1; };",
+    "RELAE": "timeouts = { release = 0.5; };",
+    "MAXAE": "max_pdu_receive = 8192;",
 }
+PER_AE_IDLE = 0.8
+PER_AE_HANDLER = 0.5
+PER_AE_ARTIM = 0.6
+PER_AE_LIFETIME = 1.0
+PER_AE_RELEASE = 0.5
+PER_AE_MAX_PDU = 8192
 
 
 def _conf_list(items):

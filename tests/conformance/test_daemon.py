@@ -162,6 +162,92 @@ def harness_tlv(tag, value):
     return tag.to_bytes(2, "big") + len(value).to_bytes(4, "big") + value
 
 
+# Per-entry timers and maximum length: after routing, the entry's.
+
+from harness import (PER_AE_ARTIM, PER_AE_HANDLER, PER_AE_IDLE,  # noqa
+                     PER_AE_LIFETIME, PER_AE_MAX_PDU, PER_AE_RELEASE)
+
+
+def timed(c, data, low, high, what):
+    """The next PDU is data, between low and high s after our send."""
+    t = c.expect(data, timeout=high + LATE, what=what)
+    took = t - c.t_sent
+    check(low - EARLY <= took <= high, "%s after %.2f s, not in [%.2f, "
+          "%.2f]" % (what, took, low, high))
+
+
+def test_per_ae_idle(env):
+    c = associate(env, "IDLEAE")
+    timed(c, abort(0, 0), PER_AE_IDLE, PER_AE_IDLE + LATE,
+          "A-ABORT at the entry's idle timeout")
+    check(PER_AE_IDLE + LATE < IDLE, "the global idle timeout is too short")
+    res = c.finish()
+    outcome(res, ABORTED_00, 0)
+    check("idle" in (res.summary["detail"] or ""), str(res.summary))
+
+
+def test_per_ae_handler_answer(env):
+    c = d(env).connect()
+    c.send(echo_rq("HOLDAE"))
+    timed(c, rj(2, 3, 1), PER_AE_HANDLER, PER_AE_HANDLER + LATE,
+          "A-ASSOCIATE-RJ at the entry's handler timeout")
+    check(PER_AE_HANDLER + LATE <= HANDLER, "global handler timeout short")
+    outcome(c.finish(), r"rejected\(2,3,1:[^)]*\)", 2)
+
+
+def test_per_ae_artim_in_sta13(env):
+    c = associate(env, "ARTIMAE")
+    c.send(RELRQ)
+    t = c.expect(RELRP)
+    # We keep the connection open: the worker closes at the entry's ARTIM.
+    c.expect_close(PER_AE_ARTIM - harness.RECEIVED, PER_AE_ARTIM + LATE,
+                   since=t)
+    check(PER_AE_ARTIM + LATE < ARTIM + 0.5, "global ARTIM too short")
+    outcome(c.finish(), "released", 0)
+
+
+def test_per_ae_association_lifetime(env):
+    c = associate(env, "LIFEAE")
+    t0 = c.t_connect
+    got = None
+    for i in range(int((PER_AE_LIFETIME + LATE) / 0.2) + 2):
+        c.send(echo_pdata(i + 1))
+        got = c.pdu()
+        if got != echo_rsp_pdata(i + 1):
+            break
+        time.sleep(0.2)
+    check(got == abort(0, 0), "expected A-ABORT (0, 0), got %s" %
+          (got or b"").hex())
+    took = time.monotonic() - t0
+    check(PER_AE_LIFETIME - EARLY <= took <= PER_AE_LIFETIME + LATE,
+          "aborted %.2f s after connecting" % took)
+    res = c.finish()
+    outcome(res, ABORTED_00, 0)
+    check("time limit" in (res.summary["detail"] or ""), str(res.summary))
+
+
+def test_per_ae_release(env):
+    # RELAE's handler asks to release at once; we never answer.
+    c = associate(env, "RELAE")
+    t = c.expect(RELRQ, what="A-RELEASE-RQ of the handler")
+    c.t_sent = t
+    timed(c, abort(0, 0), PER_AE_RELEASE - harness.RECEIVED,
+          PER_AE_RELEASE + LATE, "A-ABORT at the entry's release timeout")
+    check(PER_AE_RELEASE + LATE <= RELEASE, "global release timeout short")
+    outcome(c.finish(), ABORTED_00, 0)
+
+
+def test_per_ae_max_pdu_receive(env):
+    # The entry's maximum is announced and enforced: a P-DATA-TF longer
+    # than it (but within the global one) aborts with (2, 6).
+    c = associate(env, "MAXAE", max_len=PER_AE_MAX_PDU)
+    check(PER_AE_MAX_PDU < harness.MAX_PDU, "global maximum too small")
+    c.send(dulpeer.pdata(dulpeer.pdv(1, 0, bytes(PER_AE_MAX_PDU))))
+    c.expect(abort(2, 6), what="A-ABORT (2, 6) over the entry's maximum")
+    c.shut()
+    outcome(c.finish(), r"aborted\(2,6:[^)]*\)", 2)
+
+
 # Logging options.
 
 def test_logging_level_error(env):
