@@ -49,6 +49,7 @@ static void	h_hello_reply(struct handler *, struct worker *,
 		    const struct hipc_hello_reply *);
 static void	h_check_deadlines(struct handler *, struct worker *);
 static void	h_terminal(struct handler *, const struct hipc_msg *);
+static void	h_timed_out(void *, struct worker *);
 
 const struct su_ops handler_su_ops = {
 	.name = "handler",
@@ -64,6 +65,7 @@ const struct su_ops handler_su_ops = {
 	.deadline = h_deadline,
 	.busy = h_busy,
 	.end = h_end,
+	.timed_out = h_timed_out,
 };
 
 /* Prepare a handler service user for one association. */
@@ -392,6 +394,24 @@ static void
 h_terminal(struct handler *h, const struct hipc_msg *m)
 {
 	(void)m;
+	h->closing = 1;
+}
+
+/*
+ * The handler did not answer ASSOC_IND or RELEASE_IND in time: ERROR
+ * code 7 tells it so (design 8.8), and the session ends with it.  The
+ * worker then rejects or aborts.
+ */
+static void
+h_timed_out(void *ctx, struct worker *w)
+{
+	struct handler	*h = ctx;
+	char		 msg[64];
+
+	snprintf(msg, sizeof(msg), "no answer within %llu ms",
+	    (unsigned long long)w->to.su);
+	handler_error(h, HIPC_ECODE_TIMEOUT, msg);
+	h->failed = 1;
 	h->closing = 1;
 }
 

@@ -775,6 +775,9 @@ worker_su_timeout(struct worker *w)
 	    (unsigned long long)w->to.su);
 	worker_fail(w, "service user did not answer in time");
 	w->exit_code = WORKER_EXIT_PROTOCOL;
+	/* Design 8.8: the user hears why first (handler ERROR code 7). */
+	if (w->su_started && w->par->su->timed_out != NULL)
+		w->par->su->timed_out(w->par->su_ctx, w);
 	if (w->fsm.state == STA3_AWAIT_LOCAL_RSP) {
 		memset(&ev, 0, sizeof(ev));
 		ev.ev = EVT8_ASSOC_REJECT;

@@ -149,6 +149,8 @@ struct su_ops {
 	int	(*busy)(void *ctx);
 	/* The association is over: tidy up; returns a status for the log. */
 	int	(*end)(void *ctx, struct worker *);
+	/* It missed the deadline of its answer; the worker acts next. */
+	void	(*timed_out)(void *ctx, struct worker *);
 };
 
 /* Timers in milliseconds; 0 disables one (never ARTIM). */

@@ -162,6 +162,26 @@ def harness_tlv(tag, value):
     return tag.to_bytes(2, "big") + len(value).to_bytes(4, "big") + value
 
 
+def test_handler_timeout_sends_error_7(env):
+    # Design 8.8: on every handler failure the worker sends ERROR with
+    # the reason; a missed answer is code 7, before RJ or A-ABORT.
+    c = d(env).connect()
+    c.send(echo_rq("HOLD"))
+    c.expect(rj(2, 3, 1), timeout=HANDLER + LATE)
+    res = c.finish()
+    outcome(res, r"rejected\(2,3,1:[^)]*\)", 2)
+    handler_saw(res, "ASSOC_IND", "ERROR", "EOF")
+    check(res.find("ERROR")["code"] == 7, "ERROR code %s" %
+          res.find("ERROR")["code"])
+    c = associate(env, "HOLDREL")
+    c.send(RELRQ)
+    c.expect(abort(2, 0), timeout=HANDLER + LATE)
+    res = c.finish()
+    handler_saw(res, "RELEASE_IND", "ERROR", "EOF")
+    check(res.find("ERROR")["code"] == 7, "ERROR code %s" %
+          res.find("ERROR")["code"])
+
+
 # Per-entry timers and maximum length: after routing, the entry's.
 
 from harness import (PER_AE_ARTIM, PER_AE_HANDLER, PER_AE_IDLE,  # noqa
