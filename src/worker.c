@@ -308,7 +308,7 @@ worker_pdu(struct worker *w)
 	int			 r;
 
 	memset(&a, 0, sizeof(a));
-	log_debug("received %s, %u bytes", pdu_type_name(l->h.type),
+	worker_pdu_log(w, "received %s, %u bytes", pdu_type_name(l->h.type),
 	    (unsigned int)l->h.len);
 	if (w->fsm.state == STA6_ESTABLISHED && w->to.idle != 0)
 		w->idle_deadline = io_now() + w->to.idle;
@@ -646,19 +646,27 @@ worker_run(const struct worker_params *par, int fd)
 	return (code);
 }
 
-/* Log the one line that says how the association ended (decision 12). */
+/*
+ * Log the one line that says how the association ended (decision 12),
+ * unless logging.association_summary is off.  A connection that ended
+ * before a byte came (a port scan, a load balancer's probe) is logged at
+ * debug level unless logging.log_idle_connects is on.
+ */
 static void
 worker_summary(struct worker *w)
 {
 	char	 calling[PDU_AE_LEN * 4 + 1], called[PDU_AE_LEN * 4 + 1];
-	char	 outcome[256];
+	char	 outcome[256], line[LOG_LINE_MAX];
 
+	log_settag(NULL);
+	if (w->par->no_summary)
+		return;
 	log_vis(calling, sizeof(calling), w->neg.calling,
 	    strlen(w->neg.calling));
 	log_vis(called, sizeof(called), w->neg.called, strlen(w->neg.called));
 	worker_outcome(w, outcome, sizeof(outcome));
-	log_settag(NULL);
-	log_info("assoc=%s peer=%s calling=\"%s\" called=\"%s\" outcome=%s "
+	snprintf(line, sizeof(line), "assoc=%s peer=%s calling=\"%s\" "
+	    "called=\"%s\" outcome=%s "
 	    "pdus_in=%llu bytes_in=%llu pdus_out=%llu bytes_out=%llu "
 	    "duration_ms=%llu handler=%d%s%s%s", w->id, w->peer.addr,
 	    calling, called, outcome,
@@ -669,6 +677,31 @@ worker_summary(struct worker *w)
 	    (unsigned long long)(io_now() - w->started), w->su_status,
 	    w->detail[0] != '\0' ? " detail=\"" : "", w->detail,
 	    w->detail[0] != '\0' ? "\"" : "");
+	if (w->link.bytes_in == 0 && !w->par->log_idle)
+		log_debug("%s", line);
+	else
+		log_info("%s", line);
+}
+
+/*
+ * One line per PDU, type and length only: at debug level, or at info
+ * with logging.pdu_trace.  Nothing is formatted when neither logs.
+ */
+void
+worker_pdu_log(const struct worker *w, const char *fmt, ...)
+{
+	char	 line[256];
+	va_list	 ap;
+
+	if (!w->par->pdu_trace && log_getverbose() < 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (w->par->pdu_trace)
+		log_info("%s", line);
+	else
+		log_debug("%s", line);
 }
 
 /*

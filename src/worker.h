@@ -175,6 +175,9 @@ struct worker_params {
 	const struct su_ops	*su;
 	void			*su_ctx;
 	int			 sigfd;		/* self-pipe, or -1 */
+	int			 no_summary;	/* no summary line */
+	int			 pdu_trace;	/* PDU lines at info level */
+	int			 log_idle;	/* silent peers: info */
 	int			 over_limit;	/* RJ (2,3,2) at once */
 	const char		*assoc_id;	/* or NULL: made up */
 };

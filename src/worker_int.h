@@ -22,5 +22,7 @@ void	 worker_su_timeout(struct worker *);
 void	 worker_set_tag(struct worker *);
 void	 worker_outcome(const struct worker *, char *, size_t);
 uint32_t worker_send_max(const struct worker *);
+void	 worker_pdu_log(const struct worker *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #endif /* DUL_WORKER_INT_H */

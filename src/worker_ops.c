@@ -136,8 +136,8 @@ worker_send(struct worker *w, const void *p, ssize_t len)
 	}
 	if (w->link.fd == -1 || w->send_failed)
 		return;
-	log_debug("sending %s, %zd bytes", pdu_type_name(*(const uint8_t *)p),
-	    len - PDU_HDR_LEN);
+	worker_pdu_log(w, "sending %s, %zd bytes",
+	    pdu_type_name(*(const uint8_t *)p), len - PDU_HDR_LEN);
 	if (link_send(&w->link, p, (size_t)len,
 	    worker_send_deadline(w)) == -1) {
 		if (errno == ETIMEDOUT)
@@ -289,6 +289,8 @@ op_send_pdata(void *ctx, const void *req)
 {
 	struct worker		*w = ctx;
 	const struct su_event	*ev = req;
+	uint64_t		 pdus = w->link.pdus_out;
+	uint64_t		 bytes = w->link.bytes_out;
 
 	if (w->link.fd == -1 || w->send_failed)
 		return;
@@ -300,6 +302,11 @@ op_send_pdata(void *ctx, const void *req)
 		}
 		w->send_failed = 1;
 	}
+	worker_pdu_log(w, "sent %s: %llu PDUs, %llu bytes",
+	    pdu_type_name(PDU_P_DATA_TF),
+	    (unsigned long long)(w->link.pdus_out - pdus),
+	    (unsigned long long)(w->link.bytes_out - bytes -
+	    PDU_HDR_LEN * (w->link.pdus_out - pdus)));
 }
 
 /* AR-1: send A-RELEASE-RQ and start waiting for the answer. */

@@ -284,3 +284,70 @@ def test_logging_level_error(env):
     check("exited with status" not in log, "warning at level error:\n" +
           log)
     check(not SUMMARY_LINE.search(log), "info at level error:\n" + log)
+
+
+def test_logging_association_summary_off(env):
+    conf = env.conf(logging="association_summary = false;")
+    with Extra(env, "nosummary", conf) as dm:
+        c = dm.connect()
+        r = echo_rq("ECHO")
+        c.send(r)
+        c.expect(expected_ac(r))
+        c.send(RELRQ)
+        c.expect(RELRP)
+        code, log = wait_worker(c)
+    check(code == 0, "exit status %d" % code)
+    check(not SUMMARY_LINE.search(log), "summary line logged:\n" + log)
+
+
+def test_logging_pdu_trace(env):
+    conf = env.conf(logging="pdu_trace = true;", level="info")
+    with Extra(env, "pdutrace", conf) as dm:
+        c = dm.connect()
+        r = echo_rq("ECHO")
+        c.send(r)
+        c.expect(expected_ac(r))
+        c.send(echo_pdata(3))
+        c.expect(echo_rsp_pdata(3))
+        c.send(RELRQ)
+        c.expect(RELRP)
+        res = c.finish()
+    for want in (r"received A-ASSOCIATE-RQ, %d bytes" % (len(r) - 6),
+                 r"sending A-ASSOCIATE-AC, \d+ bytes",
+                 r"received P-DATA-TF, \d+ bytes",
+                 r"sent P-DATA-TF: 1 PDUs, \d+ bytes",
+                 r"received A-RELEASE-RQ, 4 bytes",
+                 r"sending A-RELEASE-RP, 4 bytes"):
+        check(re.search(want, res.log), "no line /%s/ at info:\n%s" % (
+            want, res.log))
+    # Types and lengths only: no FSM transitions, no handler frames.
+    check("Sta6" not in res.log and "handler sent" not in res.log,
+          "debug lines at info:\n" + res.log)
+
+
+def test_logging_idle_connects(env):
+    # Default (false): a connection closed before any byte came is
+    # summarised at debug level only; with true, at info.
+    for logging, level, want in (("", "info", False),
+                                 ("", "debug", True),
+                                 ("log_idle_connects = true;", "info",
+                                  True)):
+        conf = env.conf(logging=logging, level=level)
+        with Extra(env, "idle%s%s" % (level, "t" if logging else ""),
+                   conf) as dm:
+            c = dm.connect()
+            c.shut()
+            code, log = wait_worker(c)
+            c = dm.connect()
+            c.send(echo_rq("ECHO"))
+            c.pdu()
+            c.send(RELRQ)
+            c.pdu()
+            code2, log2 = wait_worker(c)
+        check(code == 0 and code2 == 0, "exit status %d, %d" % (code,
+                                                                 code2))
+        check(bool(SUMMARY_LINE.search(log)) == want, "%s, level %s: "
+              "summary %s expected:\n%s" % (logging or "default", level,
+                                            "a" if want else "no", log))
+        check(SUMMARY_LINE.search(log2), "no summary for an association:\n"
+              + log2)
