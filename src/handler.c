@@ -50,6 +50,8 @@ static void	h_hello_reply(struct handler *, struct worker *,
 static void	h_check_deadlines(struct handler *, struct worker *);
 static void	h_terminal(struct handler *, const struct hipc_msg *);
 static void	h_timed_out(void *, struct worker *);
+static void	h_drain(void *, struct worker *, uint32_t);
+static void	h_notice(struct handler *, struct worker *);
 
 const struct su_ops handler_su_ops = {
 	.name = "handler",
@@ -66,6 +68,7 @@ const struct su_ops handler_su_ops = {
 	.busy = h_busy,
 	.end = h_end,
 	.timed_out = h_timed_out,
+	.drain = h_drain,
 };
 
 /* Prepare a handler service user for one association. */
@@ -302,6 +305,7 @@ h_start(void *ctx, struct worker *w)
 	m.u.hello.max_w2h = h->max_w2h;
 	m.u.hello.max_h2w = h->max_h2w;
 	m.u.hello.features = HIPC_F_SHUTDOWN_NOTICE | HIPC_F_LOG;
+	h->features = m.u.hello.features;
 	h->hello_deadline = io_now() + h->ae->timeouts.handler;
 	return (handler_queue(h, &m));
 }
@@ -413,6 +417,41 @@ h_timed_out(void *ctx, struct worker *w)
 	handler_error(h, HIPC_ECODE_TIMEOUT, msg);
 	h->failed = 1;
 	h->closing = 1;
+}
+
+/* The server drains: announce it to a handler that asked for it. */
+static void
+h_drain(void *ctx, struct worker *w, uint32_t seconds)
+{
+	struct handler	*h = ctx;
+
+	(void)seconds;
+	h->notice_due = 1;
+	h_notice(h, w);
+}
+
+/*
+ * Send SHUTDOWN_NOTICE once, if it is due and the handler wanted
+ * HIPC_F_SHUTDOWN_NOTICE in its HELLO_REPLY (which may come after the AC
+ * when the policy decided).
+ */
+static void
+h_notice(struct handler *h, struct worker *w)
+{
+	struct hipc_msg	 m;
+	uint64_t	 now = io_now();
+
+	if (!h->notice_due || !h->hello_ok || h->notice_sent || h->failed ||
+	    h->closing || !(h->features & HIPC_F_SHUTDOWN_NOTICE))
+		return;
+	h->notice_sent = 1;
+	memset(&m, 0, sizeof(m));
+	m.type = HIPC_SHUTDOWN_NOTICE;
+	m.u.shutdown_notice.seconds = now >= w->drain_end ? 0 :
+	    (uint32_t)((w->drain_end - now + 999) / 1000);
+	if (handler_queue(h, &m) == -1)
+		handler_failed(h, w, HIPC_ECODE_INTERNAL,
+		    "cannot queue SHUTDOWN_NOTICE");
 }
 
 /* Descriptors to watch: fd 3 while frames wait, fd 4, its output. */
@@ -788,6 +827,8 @@ h_hello_reply(struct handler *h, struct worker *w,
 		return;
 	}
 	h->hello_ok = 1;
+	h->features &= hr->features;
+	h_notice(h, w);
 	if (lim == 0 || lim >= h->max_w2h)
 		return;
 	if (h->ind_len > lim) {

@@ -55,6 +55,9 @@ struct handler {
 
 	uint32_t		 max_w2h, max_h2w;
 	int			 hello_ok;
+	uint32_t		 features;	/* HIPC_F_* offered, wanted */
+	int			 notice_due;	/* SHUTDOWN_NOTICE */
+	int			 notice_sent;
 	uint64_t		 hello_deadline;
 	int			 want_rsp;	/* ASSOC_RSP awaited */
 	struct hipc_assoc_ind	 ind;		/* what ASSOC_RSP answers */

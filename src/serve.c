@@ -80,6 +80,7 @@ serve_params(struct worker_params *p, const struct dul_conf *c,
 	p->max_rq_pdu = c->network.max_rq_pdu;
 	p->impl_class_uid = c->network.implementation_class_uid;
 	p->impl_version = c->network.implementation_version;
+	p->shutdown_grace = (uint32_t)c->server.shutdown_grace;
 	p->no_summary = !c->logging.association_summary;
 	p->pdu_trace = c->logging.pdu_trace;
 	p->log_idle = c->logging.log_idle_connects;

@@ -42,6 +42,8 @@ static void	worker_pdu(struct worker *);
 static void	worker_timers(struct worker *, uint64_t);
 static uint64_t	worker_deadline(struct worker *);
 static void	worker_signal(struct worker *);
+static void	worker_drain(struct worker *);
+static void	worker_drain_tell(struct worker *);
 static void	worker_summary(struct worker *);
 static void	worker_make_id(struct worker *);
 static uint64_t	worker_su_deadline(struct worker *);
@@ -534,6 +536,44 @@ worker_deadline(struct worker *w)
 	return (io_min_deadline(d, worker_su_deadline(w)));
 }
 
+/*
+ * The server started to drain (SIGUSR2, design decision 9): the service
+ * user is told how long it has, now or when it starts.  The grace period
+ * is the configuration's, counted from the signal.
+ */
+static void
+worker_drain(struct worker *w)
+{
+	uint32_t	 grace = w->par->shutdown_grace;
+
+	if (w->drain_end != 0)
+		return;
+	w->drain_end = io_now() + (uint64_t)grace * 1000;
+	log_debug("server shutting down: %u s of grace left",
+	    (unsigned int)grace);
+	worker_drain_tell(w);
+}
+
+/*
+ * Tell the service user of a drain once the association is established
+ * (handler protocol 7.1), with the seconds then left.
+ */
+static void
+worker_drain_tell(struct worker *w)
+{
+	uint64_t	 now;
+
+	if (w->drain_end == 0 || w->drain_told || !w->su_started ||
+	    w->fsm.state < STA6_ESTABLISHED ||
+	    w->fsm.state > STA12_COLLISION_ACC_LOCAL)
+		return;
+	w->drain_told = 1;
+	now = io_now();
+	if (w->par->su->drain != NULL)
+		w->par->su->drain(w->par->su_ctx, w, now >= w->drain_end ? 0 :
+		    (uint32_t)((w->drain_end - now + 999) / 1000));
+}
+
 /* A byte on the signal pipe: SIGTERM aborts, SIGUSR2 warns the user. */
 static void
 worker_signal(struct worker *w)
@@ -544,6 +584,8 @@ worker_signal(struct worker *w)
 	if ((n = read(w->par->sigfd, sig, sizeof(sig))) <= 0)
 		return;
 	for (i = 0; i < n; i++) {
+		if (sig[i] == SIGUSR2)
+			worker_drain(w);
 		if (sig[i] != SIGTERM || w->stop)
 			continue;
 		w->stop = 1;
@@ -590,6 +632,7 @@ worker_run(const struct worker_params *par, int fd)
 		worker_events(w);
 		if (w->fsm.state == STA1_IDLE)
 			break;
+		worker_drain_tell(w);
 		/*
 		 * While the service user cannot take more, the socket is left
 		 * out altogether: POLLHUP would otherwise wake us for ever.

@@ -151,6 +151,8 @@ struct su_ops {
 	int	(*end)(void *ctx, struct worker *);
 	/* It missed the deadline of its answer; the worker acts next. */
 	void	(*timed_out)(void *ctx, struct worker *);
+	/* The server drains: this many seconds are left (decision 9). */
+	void	(*drain)(void *ctx, struct worker *, uint32_t);
 };
 
 /* Timers in milliseconds; 0 disables one (never ARTIM). */
@@ -175,6 +177,7 @@ struct worker_params {
 	const struct su_ops	*su;
 	void			*su_ctx;
 	int			 sigfd;		/* self-pipe, or -1 */
+	uint32_t		 shutdown_grace;	/* s, for SIGUSR2 */
 	int			 no_summary;	/* no summary line */
 	int			 pdu_trace;	/* PDU lines at info level */
 	int			 log_idle;	/* silent peers: info */
@@ -211,6 +214,8 @@ struct worker {
 	int			 collision;
 	int			 msg_open;	/* last PDV not a last fragment */
 	int			 stop;		/* SIGTERM seen */
+	uint64_t		 drain_end;	/* SIGUSR2 seen: grace ends */
+	int			 drain_told;	/* the user knows */
 	enum worker_cause	 fsm_cause;	/* why we abort, for the user */
 	int			 exit_code;
 

@@ -18,6 +18,7 @@ Options (each one takes a value; times are in seconds):
   --on-pdata MODE       echo | none | crash | exit | abort | nothing
   --on-release MODE     respond | hold | delay:S | pdata | crash | abort
   --fork-child          leave a grandchild behind in our process group
+  --features N          the feature bits HELLO_REPLY asks for
   --after-eof S:N       after EOF on fd 3, wait S, write N bytes to fd 4
 """
 
@@ -40,13 +41,14 @@ PDATA_IND, PDATA_REQ = 0x20, 0x21
 RELEASE_IND, RELEASE_RSP, RELEASE_REQ, RELEASE_CNF = 0x30, 0x31, 0x32, 0x33
 ABORT_IND, ABORT_REQ, P_ABORT_IND = 0x40, 0x41, 0x42
 ERROR = 0x7E
+SHUTDOWN_NOTICE = 0x81
 
 FD_IN = int(os.environ.get("DUL_FD_IN", "3"))
 FD_OUT = int(os.environ.get("DUL_FD_OUT", "4"))
 NAMES = {HELLO: "HELLO", ASSOC_IND: "ASSOC_IND", PDATA_IND: "PDATA_IND",
          RELEASE_IND: "RELEASE_IND", RELEASE_CNF: "RELEASE_CNF",
          ABORT_IND: "ABORT_IND", P_ABORT_IND: "P_ABORT_IND",
-         ERROR: "ERROR"}
+         ERROR: "ERROR", SHUTDOWN_NOTICE: "SHUTDOWN_NOTICE"}
 MAX_FRAME = 64 << 20
 LIFETIME = 60.0          # a bound on the whole session, whatever happens
 
@@ -232,6 +234,9 @@ class Handler:
         elif mtype == ERROR:
             rec["code"] = struct.unpack(">H", items.get(0x0E01,
                                                          b"\0\0"))[0]
+        elif mtype == SHUTDOWN_NOTICE:
+            rec["seconds"] = struct.unpack(">I", items.get(
+                0x8F01, b"\xff\xff\xff\xff"))[0]
         self.trace(**rec)
         if mtype == RELEASE_IND:
             self.on_release()
@@ -240,8 +245,12 @@ class Handler:
         """Answer HELLO as the options say."""
         m = self.mode("hello")[0] or "reply"
         if m == "reply":
+            feat = b""
+            if "features" in self.opts:
+                feat = tlv(0x0F12, struct.pack(">I", int(
+                    self.opts["features"], 0)))
             self.send(HELLO_REPLY, tlv(0x0F10, struct.pack(">H", 1)) +
-                      tlv(0x0F11, b"conformance-handler"))
+                      tlv(0x0F11, b"conformance-handler") + feat)
         elif m == "badversion":
             self.send(HELLO_REPLY, tlv(0x0F10, struct.pack(">H", 9)))
 

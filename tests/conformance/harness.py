@@ -467,6 +467,7 @@ HANDLER_AES = {
     "SILENT": ["--on-pdata", "nothing"],
     "FORK": ["--fork-child"],
     "LATEWRITE": ["--after-eof", "0.2:200000"],
+    "NOTICE": ["--features", "1"],
     "IDLEAE": [],
     "HOLDAE": ["--assoc", "hold"],
     "ARTIMAE": [],

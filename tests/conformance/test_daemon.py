@@ -351,3 +351,56 @@ def test_logging_idle_connects(env):
                                             "a" if want else "no", log))
         check(SUMMARY_LINE.search(log2), "no summary for an association:\n"
               + log2)
+
+
+# Signals.
+
+def signals_caught(pid, *sigs, fields=("SigCgt",)):
+    """Wait until the process catches these signals (or, with fields
+    naming SigBlk too, holds them back)."""
+    mask = 0
+    for s in sigs:
+        mask |= 1 << (s - 1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.split(":")[0] in fields and \
+                            int(line.split()[1], 16) & mask == mask:
+                        return
+        except OSError:
+            return
+        time.sleep(0.005)
+    raise harness.Failure("pid %d does not catch %s" % (pid, sigs))
+
+
+def test_sigusr2_sends_shutdown_notice(env):
+    # A drain (SIGUSR2) reaches a handler that asked for the feature as
+    # SHUTDOWN_NOTICE with server.shutdown_grace (default 30 s) left.
+    c = associate(env, "NOTICE")
+    c.spawned.proc.send_signal(signal.SIGUSR2)
+    time.sleep(0.1)
+    c.send(echo_pdata(4))
+    c.expect(echo_rsp_pdata(4))
+    res = release(c)
+    outcome(res, "released", 0)
+    handler_saw(res, "ASSOC_IND", "SHUTDOWN_NOTICE", "RELEASE_IND")
+    secs = res.find("SHUTDOWN_NOTICE")["seconds"]
+    check(29 <= secs <= 30, "seconds left %d, not 30" % secs)
+    # Before the association exists it waits for the AC; a handler that
+    # did not ask gets nothing.
+    for ae, want in (("NOTICE", True), ("ECHO", False)):
+        c = d(env).connect()
+        signals_caught(c.spawned.proc.pid, signal.SIGTERM, signal.SIGUSR2)
+        c.spawned.proc.send_signal(signal.SIGUSR2)
+        time.sleep(0.1)
+        r = echo_rq(ae)
+        c.send(r)
+        c.expect(expected_ac(r))
+        res = release(c)
+        outcome(res, "released", 0)
+        if want:
+            handler_saw(res, "ASSOC_IND", "SHUTDOWN_NOTICE", "RELEASE_IND")
+        else:
+            handler_not_saw(res, "SHUTDOWN_NOTICE")
