@@ -137,6 +137,38 @@ serve_signals(int debug)
 	return (p[0]);
 }
 
+/*
+ * Return 0 if fd is a connected stream socket, as -i needs; else -1,
+ * having said what it is instead.
+ */
+static int
+serve_is_connection(int fd)
+{
+	socklen_t	 len;
+	int		 type = 0, listening = 0;
+
+	len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1) {
+		if (errno == ENOTSOCK)
+			log_errorx("-i: standard input is not a socket: -i "
+			    "serves the connection that inetd, a UCSPI server "
+			    "or systemd (Accept=yes) puts on descriptor 0");
+		else
+			log_error("-i: standard input");
+		return (-1);
+	}
+	len = sizeof(listening);
+	if (type != SOCK_STREAM || (getsockopt(fd, SOL_SOCKET,
+	    SO_ACCEPTCONN, &listening, &len) == 0 && listening)) {
+		log_errorx("-i: standard input is a %s, not a connection "
+		    "(inetd \"nowait\", systemd Accept=yes)",
+		    type != SOCK_STREAM ? "datagram socket" :
+		    "listening socket");
+		return (-1);
+	}
+	return (0);
+}
+
 /* Return whether two descriptors are the same open file. */
 static int
 serve_same_file(int a, int b)
@@ -166,6 +198,8 @@ serve_inetd(const struct dul_conf *c, const struct privsep_id *ids)
 		log_error("-i: fd 0");
 		return (DUL_EXIT_SYSTEM);
 	}
+	if (serve_is_connection(fd) == -1)
+		return (DUL_EXIT_SYSTEM);
 	if ((null = open("/dev/null", O_RDWR)) == -1) {
 		log_error("/dev/null");
 		return (DUL_EXIT_SYSTEM);
