@@ -87,6 +87,8 @@ main(int argc, char *argv[], char *envp[])
 	int			 verbose = 0, stderr_log = 0, detach = 0;
 	int			 flags, code;
 
+	/* -i: a supervisor's SIGTERM waits for its handler (serve.c). */
+	serve_hold_signals();
 	proctitle_init(argc, argv, envp);
 	while ((ch = getopt(argc, argv, "dDef:inNvV")) != -1) {
 		switch (ch) {
@@ -123,6 +125,8 @@ main(int argc, char *argv[], char *envp[])
 	}
 	if (optind != argc || debug + inetd + detach > 1 || check + print > 1)
 		usage();
+	if (!inetd)
+		serve_release_signals();
 
 	log_init(1, LOG_DAEMON);
 	log_setverbose(verbose + debug);

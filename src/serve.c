@@ -169,6 +169,34 @@ serve_is_connection(int fd)
 	return (0);
 }
 
+/*
+ * -i: hold back SIGTERM and SIGUSR2 until serve_signals() catches them,
+ * so that a supervisor's signal during start-up still ends with an abort
+ * and a summary line rather than killing the worker outright.
+ */
+void
+serve_hold_signals(void)
+{
+	sigset_t	 set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+/* Let SIGTERM and SIGUSR2 through again (held or caught by now). */
+void
+serve_release_signals(void)
+{
+	sigset_t	 set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 /* Return whether two descriptors are the same open file. */
 static int
 serve_same_file(int a, int b)
@@ -200,6 +228,12 @@ serve_inetd(const struct dul_conf *c, const struct privsep_id *ids)
 	}
 	if (serve_is_connection(fd) == -1)
 		return (DUL_EXIT_SYSTEM);
+	/* Early, so that a supervisor's SIGTERM finds its handler. */
+	if ((sigfd = serve_signals(0)) == -1) {
+		log_error("signal pipe");
+		return (DUL_EXIT_SYSTEM);
+	}
+	serve_release_signals();
 	if ((null = open("/dev/null", O_RDWR)) == -1) {
 		log_error("/dev/null");
 		return (DUL_EXIT_SYSTEM);
@@ -213,10 +247,6 @@ serve_inetd(const struct dul_conf *c, const struct privsep_id *ids)
 	dup2(null, 1);
 	if (null > 2)
 		close(null);
-	if ((sigfd = serve_signals(0)) == -1) {
-		log_warn("signal pipe");
-		return (DUL_EXIT_SYSTEM);
-	}
 	log_procinit("worker");
 	if (privsep_drop(ids) == -1) {
 		log_error("cannot drop privileges to user %s", ids->user);

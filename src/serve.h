@@ -24,6 +24,8 @@ int	 serve_log(const struct dul_conf *, int, int);
 void	 serve_params(struct worker_params *, const struct dul_conf *,
 	    struct handler *);
 int	 serve_signals(int);
+void	 serve_hold_signals(void);
+void	 serve_release_signals(void);
 int	 serve_inetd(const struct dul_conf *, const struct privsep_id *);
 int	 serve_debug(const struct dul_conf *, const struct privsep_id *,
 	    struct listen_set *);

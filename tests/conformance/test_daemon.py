@@ -404,3 +404,34 @@ def test_sigusr2_sends_shutdown_notice(env):
             handler_saw(res, "ASSOC_IND", "SHUTDOWN_NOTICE", "RELEASE_IND")
         else:
             handler_not_saw(res, "SHUTDOWN_NOTICE")
+
+
+def test_sigterm_in_inetd_mode(env):
+    # socat and inetd supervisors send SIGTERM: A-ABORT (0, 0), the
+    # handler hears cause 8, one summary line, exit 0.
+    c = associate(env)
+    c.spawned.proc.send_signal(signal.SIGTERM)
+    c.expect(abort(0, 0), what="A-ABORT (0, 0) on SIGTERM")
+    res = c.finish()
+    outcome(res, ABORTED_00, 0)
+    check("shutting down" in (res.summary["detail"] or ""), str(
+        res.summary))
+    check(any(r["msg"] == "P_ABORT_IND" and r["cause"] == 8
+              for r in res.trace), "no P_ABORT_IND cause 8: %s" % res.trace)
+
+
+def test_sigterm_in_inetd_mode_at_start(env):
+    # SIGTERM while the worker is still starting (reading its file):
+    # held until it is caught, then the same orderly end.
+    c = d(env).connect()
+    signals_caught(c.spawned.proc.pid, signal.SIGTERM,
+                   fields=("SigBlk", "SigCgt"))
+    c.spawned.proc.send_signal(signal.SIGTERM)
+    try:
+        c.expect_closed(PROMPT + LATE)
+    except TimeoutError:
+        raise harness.Failure("not closed after SIGTERM" + c.log_hint())
+    res = c.finish()
+    check(res.code == 0, "exit status %d:\n%s" % (res.code, res.log))
+    check("shutting down" in (res.summary["detail"] or ""), str(
+        res.summary))
