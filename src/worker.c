@@ -68,12 +68,68 @@ worker_params_default(struct worker_params *p)
 	p->sigfd = -1;
 }
 
-/* Describe both ends of the connection as strings. */
+/*
+ * Take an address from the environment: a numeric IPv4 or IPv6 address
+ * (IPv6 possibly in brackets, as socat writes it) and a port.  Returns 0
+ * and fills ss, or -1, having said why if the variables are set.
+ */
+static int
+worker_env_addr(const char *ipvar, const char *portvar,
+    struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	const char		*ip = getenv(ipvar), *port = getenv(portvar);
+	const char		*errstr = NULL, *p;
+	char			 buf[WORKER_ADDR_LEN], esc[WORKER_ADDR_LEN * 4];
+	size_t			 n;
+	long long		 pn = 0;
+
+	if (ip == NULL)
+		return (-1);
+	memset(ss, 0, sizeof(*ss));
+	p = ip;
+	n = strlen(p);
+	if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+		p++;
+		n -= 2;
+	}
+	if (port != NULL)
+		pn = strtonum(port, 0, 65535, &errstr);
+	if (n < sizeof(buf) && errstr == NULL) {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		if (inet_pton(AF_INET, buf, &sin->sin_addr) == 1) {
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons((uint16_t)pn);
+			*sslen = sizeof(*sin);
+			return (0);
+		}
+		if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) == 1) {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons((uint16_t)pn);
+			*sslen = sizeof(*sin6);
+			return (0);
+		}
+	}
+	log_vis(esc, sizeof(esc), ip, strlen(ip));
+	log_warnx("%s \"%s\"%s%s: not a numeric address%s; ignored", ipvar,
+	    esc, errstr != NULL ? " with " : "", errstr != NULL ? portvar : "",
+	    errstr != NULL ? " and port" : "");
+	return (-1);
+}
+
+/*
+ * Describe both ends of the connection as strings.  A socket that is no
+ * TCP connection (socat without nofork hands over a socketpair) leaves
+ * the addresses to the launcher's environment: UCSPI's, then socat's.
+ */
 void
 worker_peer_fill(struct worker_peer *peer, int fd)
 {
 	struct sockaddr_storage	 ls;
 	socklen_t		 lslen = sizeof(ls);
+	int			 inet;
 
 	memset(peer, 0, sizeof(*peer));
 	peer->sslen = sizeof(peer->ss);
@@ -81,13 +137,23 @@ worker_peer_fill(struct worker_peer *peer, int fd)
 	strlcpy(peer->port, "0", sizeof(peer->port));
 	strlcpy(peer->local_ip, "unknown", sizeof(peer->local_ip));
 	strlcpy(peer->local_port, "0", sizeof(peer->local_port));
-	if (getpeername(fd, (struct sockaddr *)&peer->ss, &peer->sslen) == 0)
+	inet = getpeername(fd, (struct sockaddr *)&peer->ss,
+	    &peer->sslen) == 0 && (peer->ss.ss_family == AF_INET ||
+	    peer->ss.ss_family == AF_INET6);
+	if (!inet && worker_env_addr("TCPREMOTEIP", "TCPREMOTEPORT",
+	    &peer->ss, &peer->sslen) == -1 && worker_env_addr(
+	    "SOCAT_PEERADDR", "SOCAT_PEERPORT", &peer->ss,
+	    &peer->sslen) == -1)
+		peer->sslen = 0;
+	if (peer->sslen > 0)
 		getnameinfo((struct sockaddr *)&peer->ss, peer->sslen,
 		    peer->ip, sizeof(peer->ip), peer->port,
 		    sizeof(peer->port), NI_NUMERICHOST | NI_NUMERICSERV);
-	else
-		peer->sslen = 0;
-	if (getsockname(fd, (struct sockaddr *)&ls, &lslen) == 0)
+	inet = getsockname(fd, (struct sockaddr *)&ls, &lslen) == 0 &&
+	    (ls.ss_family == AF_INET || ls.ss_family == AF_INET6);
+	if (inet || worker_env_addr("TCPLOCALIP", "TCPLOCALPORT", &ls,
+	    &lslen) == 0 || worker_env_addr("SOCAT_SOCKADDR",
+	    "SOCAT_SOCKPORT", &ls, &lslen) == 0)
 		getnameinfo((struct sockaddr *)&ls, lslen, peer->local_ip,
 		    sizeof(peer->local_ip), peer->local_port,
 		    sizeof(peer->local_port), NI_NUMERICHOST | NI_NUMERICSERV);

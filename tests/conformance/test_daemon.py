@@ -435,3 +435,142 @@ def test_sigterm_in_inetd_mode_at_start(env):
     check(res.code == 0, "exit status %d:\n%s" % (res.code, res.log))
     check("shutting down" in (res.summary["detail"] or ""), str(
         res.summary))
+
+
+# -i handed a socketpair (socat without nofork): the peer's address.
+
+def socketpair_worker(env, environ, conf_path=None):
+    """dulserverd -i on one end of a socketpair; a Peer on the other."""
+    ours, theirs = socket.socketpair()
+    log_path = os.path.join(env.workdir, "sp-%d.log" % theirs.fileno())
+    full = {k: v for k, v in os.environ.items()
+            if not k.startswith(("TCP", "SOCAT_"))}
+    full.update(environ)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [env.dulserverd, "-i", "-f",
+             conf_path or d(env).conf_path],
+            stdin=theirs, stdout=theirs, stderr=log, close_fds=True,
+            env=full)
+    theirs.close()
+    peer = dulpeer.Peer.__new__(dulpeer.Peer)
+    peer.sock = ours
+    peer.timeout = 10.0
+    return proc, peer, log_path
+
+
+def socketpair_summary(env, environ):
+    """Run one C-ECHO association on a socketpair; return the log."""
+    proc, peer, log_path = socketpair_worker(env, environ)
+    try:
+        r = echo_rq("ECHO")
+        peer.send(r)
+        check(peer.recv_pdu()[0] == dulpeer.A_ASSOCIATE_AC, "no AC")
+        peer.send(RELRQ)
+        check(peer.recv_pdu()[0] == dulpeer.A_RELEASE_RP, "no RP")
+    finally:
+        peer.sock.close()
+        try:
+            code = proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+            raise
+    with open(log_path, "rb") as f:
+        log = f.read().decode("latin-1")
+    check(code == 0, "exit status %d:\n%s" % (code, log))
+    m = re.search(r" assoc=\S+ peer=(\S+) ", log)
+    check(m is not None, "no summary:\n" + log)
+    return m.group(1), log
+
+
+def test_inetd_socketpair_peer_from_environment(env):
+    cases = [
+        ({"SOCAT_PEERADDR": "192.0.2.7", "SOCAT_PEERPORT": "4242"},
+         "192.0.2.7:4242"),
+        ({"SOCAT_PEERADDR": "[0000:0000:0000:0000:0000:0000:0000:0001]",
+          "SOCAT_PEERPORT": "4243"}, "[::1]:4243"),
+        # UCSPI's variables come first.
+        ({"TCPREMOTEIP": "198.51.100.9", "TCPREMOTEPORT": "11112",
+          "SOCAT_PEERADDR": "192.0.2.7", "SOCAT_PEERPORT": "4242"},
+         "198.51.100.9:11112"),
+        ({}, "unknown:0"),
+    ]
+    for environ, want in cases:
+        peer, log = socketpair_summary(env, environ)
+        check(peer == want, "%s: peer %s, expected %s\n%s" % (
+            environ, peer, want, log))
+    # Not numeric: ignored, and said so escaped, on one line.
+    peer, log = socketpair_summary(env, {
+        "SOCAT_PEERADDR": "10.0.0.1\nworker[1]: FAKE", "SOCAT_PEERPORT": "1"})
+    check(peer == "unknown:0", "peer %s from a bad address" % peer)
+    check("FAKE" in log and "\nworker[1]: FAKE" not in log and
+          "not a numeric address" in log, "bad address not escaped:\n" +
+          log)
+    peer, log = socketpair_summary(env, {
+        "SOCAT_PEERADDR": "192.0.2.7", "SOCAT_PEERPORT": "70000"})
+    check(peer == "unknown:0", "peer %s with a bad port" % peer)
+
+
+def test_inetd_under_socat_without_nofork(env):
+    # socat forks once more without nofork and hands over a socketpair.
+    socat = harness_which("socat")
+    if socat is None:
+        return
+    port = free_port()
+    log_path = os.path.join(env.workdir, "socat-fork.log")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [socat, "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr" % port,
+             "EXEC:%s -i -f %s" % (env.dulserverd, d(env).conf_path)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=log, start_new_session=True)
+    try:
+        peer = None
+        deadline = time.monotonic() + 10
+        while peer is None:
+            try:
+                peer = dulpeer.Peer("127.0.0.1", port)
+            except ConnectionRefusedError:
+                check(time.monotonic() < deadline, "socat not listening")
+                time.sleep(0.05)
+        ours = peer.sock.getsockname()[1]
+        peer.send(echo_rq("ECHO"))
+        check(peer.recv_pdu()[0] == dulpeer.A_ASSOCIATE_AC, "no AC")
+        peer.send(RELRQ)
+        check(peer.recv_pdu()[0] == dulpeer.A_RELEASE_RP, "no RP")
+        peer.sock.close()
+        proc.wait(10)
+        # socat may leave before its child has logged.
+        deadline = time.monotonic() + 10
+        while True:
+            with open(log_path, "rb") as f:
+                log = f.read().decode("latin-1")
+            if " assoc=" in log or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+    check("peer=127.0.0.1:%d " % ours in log, "peer not 127.0.0.1:%d:\n%s"
+          % (ours, log))
+
+
+def harness_which(tool):
+    """A program on PATH, or None."""
+    for p in os.environ.get("PATH", "").split(os.pathsep):
+        f = os.path.join(p, tool)
+        if os.access(f, os.X_OK):
+            return f
+    return None
+
+
+def free_port():
+    """A loopback port nobody listens on right now."""
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
