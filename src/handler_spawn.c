@@ -7,6 +7,7 @@
 #include "compat.h"
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
@@ -35,6 +36,7 @@
 
 #define ENV_MAX		64
 #define REAP_TICK	10	/* ms between waitpid()s without a pidfd */
+#define NOFILE_SOFT	1024	/* FD_SETSIZE: select() works below it */
 
 static int	env_add(char **, size_t *, const char *, const char *);
 static __dead void spawn_child(struct handler *, char **, char **, int[5],
@@ -70,6 +72,7 @@ static __dead void
 spawn_child(struct handler *h, char **argv, char **envp, int fds[5],
     volatile int *err)
 {
+	struct rlimit	 rl;
 	sigset_t	 none;
 	int		 i, hi[5];
 
@@ -86,6 +89,15 @@ spawn_child(struct handler *h, char **argv, char **envp, int fds[5],
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
+	/*
+	 * Limits are the daemon's, set by whoever starts it, except that a
+	 * descriptor limit raised for the daemon's load is not passed on:
+	 * the handler gets the usual soft limit and may raise it itself.
+	 */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > NOFILE_SOFT) {
+		rl.rlim_cur = NOFILE_SOFT;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 #if defined(HAVE_SYS_PRCTL_H) && defined(PR_SET_PDEATHSIG)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif

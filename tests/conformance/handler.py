@@ -24,6 +24,7 @@ Options (each one takes a value; times are in seconds):
 
 import json
 import os
+import resource
 import select
 import signal
 import struct
@@ -150,6 +151,7 @@ class Handler:
         """Read frames until EOF, running timed actions in between."""
         self.trace(msg="START", fds=self.fds, env=sorted(os.environ),
                    pgid=os.getpgrp(),
+                   nofile=resource.getrlimit(resource.RLIMIT_NOFILE),
                    pid=os.getpid())
         if self.opts.get("fork-child") == "1":
             self.fork_child()

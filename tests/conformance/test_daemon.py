@@ -574,3 +574,29 @@ def free_port():
         return s.getsockname()[1]
     finally:
         s.close()
+
+
+
+def test_handler_limits_through_prlimit(env):
+    # The documented way to give one entry's handler limits of its own
+    # (the v1 configuration has no limit keys): prlimit(1) as the handler.
+    prlimit = harness_which("prlimit")
+    if prlimit is None:
+        return
+    entry = ('  { title = "LIMITED"; handler = "%s"; args = [ "--nofile=64", '
+             '"--", "%s", "--trace", "%s" ]; contexts = ( { abstract = '
+             '"%s"; transfer = "ts"; } ); },\n' % (
+                 prlimit, env.handler_sh, env.tracedir,
+                 dulpeer.VERIFICATION))
+    conf = env.conf().replace("ae = (\n", "ae = (\n" + entry, 1)
+    with Extra(env, "prlimit", conf) as dm:
+        c = dm.connect()
+        r = echo_rq("LIMITED")
+        c.send(r)
+        c.expect(expected_ac(r))
+        c.send(echo_pdata(5))
+        c.expect(echo_rsp_pdata(5))
+        res = release(c)
+    outcome(res, "released", 0)
+    check(res.find("START")["nofile"] == [64, 64], "limits %s" %
+          res.find("START")["nofile"])
