@@ -34,7 +34,7 @@ HANDLER = 2.0
 RELEASE = 2.0
 PROMPT = 1.0            # an action the table runs at once
 LATE = 1.0              # how late a timer may fire under load
-EARLY = 0.02            # clock granularity between us and the worker
+EARLY = 0.1             # how much earlier than us the worker may start a timer
 RECEIVED = 0.3          # how long a PDU may take to reach us under load
 
 IMPL_UID = "2.25.37702220845173676206920092856050917640.1"
