@@ -299,6 +299,8 @@ run_parallel(const struct opts *o, struct sample *sm)
 			break;
 		}
 		if (pids[k] == 0) {
+			/* The child needs none of the parent's bookkeeping. */
+			free(pids);
 			close(p[0]);
 			child_loop(o, k, p[1]);
 		}
