@@ -10,13 +10,16 @@
  * so ARTIM, idle, PDU, answer and release timers fire at once.
  *
  * Input layout:
- *	byte 0		service user flags (TSU_*), 0x40: a signal pipe
+ *	byte 0		service user flags (TSU_*), 0x40: a signal pipe,
+ *			0x80: the service user has flow control
  *	byte 1		parameters: see fz_params()
  *	then records	op, u16 length, bytes:
  *			op & 3 == 0: bytes for the peer to send, op >> 2
  *			    times 50 ms after the last record;
  *			op & 3 == 1: wait until the worker's next deadline;
- *			op & 3 == 2: a signal (SIGTERM, or SIGUSR2 if op & 4);
+ *			op & 3 == 2: a signal (SIGTERM, or SIGUSR2 if op & 4),
+ *			    or with op & 8 the service user turns busy or
+ *			    ready again;
  *			op & 3 == 3: close our side now.
  * Once the records are used up our side is shut for writing.
  *
@@ -62,6 +65,8 @@ struct fz {
 	int		 fd;		/* our end */
 	int		 sigw;		/* signal pipe, write end, or -1 */
 	int		 shut;
+	int		 busy;		/* the service user cannot take more */
+	uint64_t	 busy_since;
 	unsigned int	 polls;
 	unsigned int	 records;	/* records acted on */
 	uint64_t	 clock;
@@ -83,6 +88,10 @@ static void	fz_check_output(uint32_t);
 static int	fz_route(void *, struct worker *, const struct pdu_assoc *,
 		    struct worker_neg *, struct fsm_rj *);
 static void	fz_params(struct worker_params *, struct tsu *, uint8_t);
+static int	fz_busy(void *);
+static uint64_t	fz_deadline(void *, struct worker *);
+
+static struct su_ops	 fz_ops;
 
 /* Abort with a reason unless the condition holds. */
 static void
@@ -136,8 +145,9 @@ fz_take(void)
 
 /*
  * Act on the next record.  Returns 1 when something was done that may
- * wake the worker, 0 when the worker is to wait for its deadline, -1 when
- * nothing is left to do.
+ * wake the worker, 2 when the worker must look again at what to poll,
+ * 0 when the worker is to wait for its deadline, -1 when nothing is left
+ * to do.
  */
 static int
 fz_feed(void)
@@ -178,6 +188,12 @@ fz_feed(void)
 	case 1:
 		return (0);
 	case 2:
+		if (op & 8) {
+			/* As a handler's pipe would, wake the worker. */
+			fz.busy = !fz.busy;
+			fz.busy_since = fz.clock;
+			return (2);
+		}
 		if (fz.sigw == -1)
 			return (1);
 		sig = (op & 4) ? SIGUSR2 : SIGTERM;
@@ -206,6 +222,8 @@ fz_poll(struct pollfd *pfd, nfds_t n, int timeout)
 			return (r);
 		if ((f = fz_feed()) == 1)
 			continue;
+		if (f == 2)
+			return (0);
 		if (timeout < 0) {
 			/* Nothing will ever come: the worker would hang. */
 			check(f == 0, "worker waits for ever");
@@ -406,6 +424,23 @@ fz_params(struct worker_params *p, struct tsu *su, uint8_t b)
 		p->max_rq_pdu = 1024;
 }
 
+/* Flow control: whether the service user can take another indication. */
+static int
+fz_busy(void *ctx)
+{
+	(void)ctx;
+	return (fz.busy);
+}
+
+/* A service user busy for too long is stalled, as a handler can be. */
+static uint64_t
+fz_deadline(void *ctx, struct worker *w)
+{
+	(void)ctx;
+	(void)w;
+	return (fz.busy ? fz.busy_since + 200 : 0);
+}
+
 /* One input: one association, start to end. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -430,6 +465,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&su, 0, sizeof(su));
 	su.flags = data[0] & 0x3f;
 	fz_params(&par, &su, data[1]);
+	if (data[0] & 0x80) {
+		fz_ops = tsu_ops;
+		fz_ops.busy = fz_busy;
+		fz_ops.deadline = fz_deadline;
+		par.su = &fz_ops;
+	}
 	fz.in = data + 2;
 	fz.len = size - 2;
 	fz.clock = FZ_CLOCK_START;

@@ -236,6 +236,14 @@ def main():
           bytes([0, 0x02]) + b"".join(record(4, rq[i:i + 50])
                                        for i in range(0, len(rq), 50)) +
           record(1, b"") + record(0, one))
+    # A service user with flow control: busy, then ready or stalled.
+    busy = record(2 | 8, b"")
+    write(wk_dir, "fixture_busy_resume",
+          bytes([0x80, 0]) + record(0, rq) + busy + record(0, one) +
+          record(4, one) + busy + record(0, rel))
+    write(wk_dir, "fixture_busy_stall",
+          bytes([0x80, 0]) + record(0, rq) + busy + record(0, one) +
+          record(1, b""))
     write(wk_dir, "fixture_stall",
           bytes([0, 0]) + record(0, rq) + record(0, one[:9]) +
           record(1, b""))
