@@ -106,8 +106,11 @@ link_read(struct link *l, const struct pdu_limits *lim, enum pdu_phase ph)
 			return (LINK_BADHDR);
 		}
 		if (l->h.len > l->body_cap) {
-			if ((nb = fault_realloc(l->body, l->h.len)) == NULL)
+			if ((nb = fault_realloc(l->body, l->h.len)) == NULL) {
+				/* No header is kept without room for its body. */
+				l->hdr_got = 0;
 				return (LINK_ERR);
+			}
 			l->body = nb;
 			l->body_cap = l->h.len;
 		}

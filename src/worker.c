@@ -499,6 +499,23 @@ worker_read(struct worker *w)
 			worker_step(w, EVT17_TRANSPORT_CLOSED, NULL);
 			return (-1);
 		case LINK_ERR:
+			if (errno == ENOMEM) {
+				/*
+				 * Ours, not the peer's: A-ABORT (0, 0), exit 1.
+				 * The PDU cannot be read past, so close at once
+				 * (PS3.8 9.1.4 allows it for a lack of
+				 * resources) rather than drain to ARTIM.
+				 */
+				log_errorx("no memory for a PDU of %u bytes",
+				    (unsigned int)w->link.h.len);
+				worker_fail(w, "out of memory");
+				w->exit_code = WORKER_EXIT_INTERNAL;
+				worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
+				if (w->fsm.state == STA13_AWAIT_CLOSE)
+					worker_step(w, EVT17_TRANSPORT_CLOSED,
+					    NULL);
+				return (-1);
+			}
 			log_warn("read from peer");
 			worker_fail(w, "read error: %s", strerror(errno));
 			worker_step(w, EVT17_TRANSPORT_CLOSED, NULL);
