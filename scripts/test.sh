@@ -1,5 +1,6 @@
 #!/bin/sh
 # Set everything up and run the whole test suite:
+#   0. cppcheck (scripts/analyze.sh);
 #   1. gcc, -Werror, ASan + UBSan, fault injection: make check (unit and
 #      end-to-end tests);
 #   2. clang, libFuzzer + ASan + UBSan: a bounded run of every fuzz target;
@@ -24,6 +25,9 @@ fail_logs() {
 		tail -n 60 "$f"
 	done
 }
+
+step "static analysis (cppcheck)"
+sh scripts/analyze.sh
 
 step "build and check (gcc, werror, sanitizers, fault injection)"
 rm -rf build/check

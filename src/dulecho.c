@@ -85,7 +85,7 @@ static void	report_one(const struct opts *, const struct result *,
 		    struct sample *);
 static int	run_sequential(const struct opts *, struct sample *);
 static int	run_parallel(const struct opts *, struct sample *);
-static void	child_loop(const struct opts *, unsigned long, int);
+static __dead void child_loop(const struct opts *, unsigned long, int);
 static uint32_t	percentile(const uint32_t *, size_t, unsigned int);
 static int	cmp_u32(const void *, const void *);
 static int	summary(const struct opts *, const struct sample *, uint64_t);
@@ -252,7 +252,7 @@ run_sequential(const struct opts *o, struct sample *sm)
 }
 
 /* A child's share: every conc-th association from k, one record each. */
-static void
+static __dead void
 child_loop(const struct opts *o, unsigned long k, int wfd)
 {
 	struct result	 res;

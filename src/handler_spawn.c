@@ -27,10 +27,10 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fault.h"
 #include "handler.h"
 #include "handler_int.h"
 #include "io.h"
-#include "fault.h"
 #include "log.h"
 #include "worker.h"
 

@@ -48,9 +48,14 @@ ct_setup(void **state)
 {
 	struct conn_test	*t;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (t->in = tmpfile()) == NULL || (t->out = tmpfile()) == NULL)
+	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return (-1);
+	if ((t->in = tmpfile()) == NULL || (t->out = tmpfile()) == NULL) {
+		if (t->in != NULL)
+			fclose(t->in);
+		free(t);
+		return (-1);
+	}
 	*state = t;
 	return (0);
 }
