@@ -71,7 +71,7 @@ def store_ae(title, handler, root, layout="flat", extra_args=()):
             % (title, handler, ", ".join('"%s"' % a for a in args)))
 
 
-def store_root(t, name, mount=None):
+def store_root(t, name):
     """An empty storage root the workers' account owns."""
     d = t.path(name)
     os.makedirs(d, exist_ok=True)
