@@ -10,6 +10,7 @@
 #include "compat.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "handler_int.h"
 #include "hipc.h"
 #include "io.h"
+#include "link.h"
 #include "log.h"
 #include "pdu.h"
 #include "worker.h"
@@ -36,12 +38,19 @@ static void	h_abort_ind(void *, struct worker *, uint8_t, uint8_t);
 static void	h_p_abort_ind(void *, struct worker *, uint8_t,
 		    enum worker_cause);
 static int	h_pollfds(void *, struct pollfd *, int);
+static short	h_revents(const struct pollfd *, int, int);
 static void	h_handle(void *, struct worker *, struct pollfd *, int);
 static uint64_t	h_deadline(void *, struct worker *);
 static int	h_busy(void *);
 static int	h_end(void *, struct worker *);
 static int	h_queue_raw(struct handler *, enum hipc_type, const uint8_t *,
 		    size_t);
+static int	h_queue_frame(struct handler *, enum hipc_type, uint8_t *,
+		    size_t, int);
+static int	h_queue_bytes(struct handler *, const uint8_t *, size_t);
+static size_t	h_write_some(struct handler *, const uint8_t *, size_t, int);
+static size_t	h_write_now(struct handler *, const uint8_t *, uint8_t *,
+		    size_t, int);
 static void	h_flush(struct handler *, struct worker *);
 static void	h_read(struct handler *, struct worker *);
 static void	h_frame(struct handler *, struct worker *);
@@ -81,6 +90,7 @@ handler_init(struct handler *h, const struct dul_conf *conf)
 	h->pidfd = -1;
 	h->to_h = h->from_h = -1;
 	h->out[0].fd = h->out[1].fd = -1;
+	h->pfd_to = h->pfd_from = h->pfd_out[0] = h->pfd_out[1] = -1;
 	h->out[0].name = "stdout";
 	h->out[1].name = "stderr";
 }
@@ -210,14 +220,73 @@ handler_failed(struct handler *h, struct worker *w, uint16_t code,
 }
 
 /*
- * Queue raw frame bytes: header plus body.  The queue grows by doubling,
- * since a peer may send a great many small PDUs; h_busy() bounds it.
+ * Write len bytes to fd 3 now; returns how many went.  When the pipe is
+ * full and the frame is P-DATA (bulk data is flowing), fd 3 is enlarged
+ * once, to HANDLER_PIPE_MAX or what the system allows, and the write
+ * tried again.  A write error is kept for h_flush() to report.
  */
-static int
-h_queue_raw(struct handler *h, enum hipc_type type, const uint8_t *body,
-    size_t len)
+static size_t
+h_write_some(struct handler *h, const uint8_t *p, size_t len, int pdata)
 {
-	size_t	 need = HIPC_HDR_LEN + len, cap;
+	ssize_t	 n;
+	int	 tries;
+
+	for (tries = 0; tries < 3 && len > 0; tries++) {
+		if ((n = fault_write(h->to_h, p, len)) >= 0)
+			return ((size_t)n);
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			h->write_errno = errno;
+			return (0);
+		}
+		if (h->pipe_grown || !pdata)
+			return (0);
+		h->pipe_grown = 1;
+		if (fcntl(h->to_h, F_SETPIPE_SZ, HANDLER_PIPE_MAX) == -1)
+			return (0);
+	}
+	return (0);
+}
+
+/*
+ * With nothing queued, write a frame to fd 3 at once, in one write: the
+ * usual case, since the handler keeps up.  A body with room for the
+ * header in front of it (a P-DATA body in the link's buffer) gets the
+ * header there and goes as it lies, not copied; a small one is copied
+ * behind the header.  Returns how many bytes of header and body went.
+ */
+static size_t
+h_write_now(struct handler *h, const uint8_t *hdr, uint8_t *body,
+    size_t len, int room)
+{
+	uint8_t	 small[HIPC_HDR_LEN + HANDLER_SMALL_FRAME];
+	size_t	 n;
+	int	 pdata = hdr[3] == HIPC_PDATA_IND;
+
+	if (h->to_h == -1 || h->oq_len > h->oq_off || h->write_errno != 0)
+		return (0);
+	if (room) {
+		memcpy(body - HIPC_HDR_LEN, hdr, HIPC_HDR_LEN);
+		return (h_write_some(h, body - HIPC_HDR_LEN,
+		    HIPC_HDR_LEN + len, pdata));
+	}
+	if (len <= HANDLER_SMALL_FRAME) {
+		memcpy(small, hdr, HIPC_HDR_LEN);
+		if (len > 0)
+			memcpy(small + HIPC_HDR_LEN, body, len);
+		return (h_write_some(h, small, HIPC_HDR_LEN + len, pdata));
+	}
+	if ((n = h_write_some(h, hdr, HIPC_HDR_LEN, pdata)) < HIPC_HDR_LEN)
+		return (n);
+	return (n + h_write_some(h, body, len, pdata));
+}
+
+/* Append bytes to the queue for fd 3, growing it by doubling. */
+static int
+h_queue_bytes(struct handler *h, const uint8_t *p, size_t need)
+{
+	size_t	 cap;
 	uint8_t	*nq;
 
 	if (h->oq_off > 0 && h->oq_off == h->oq_len)
@@ -239,12 +308,44 @@ h_queue_raw(struct handler *h, enum hipc_type type, const uint8_t *body,
 			h->oq_cap = cap;
 		}
 	}
-	hipc_hdr_put(h->oq + h->oq_len, type, (uint32_t)len);
-	if (len > 0)
-		memcpy(h->oq + h->oq_len + HIPC_HDR_LEN, body, len);
 	if (h->oq_len == h->oq_off)
 		h->oq_stall = 0;
+	memcpy(h->oq + h->oq_len, p, need);
 	h->oq_len += need;
+	return (0);
+}
+
+/* Send a frame, header plus body (see h_queue_frame()). */
+static int
+h_queue_raw(struct handler *h, enum hipc_type type, const uint8_t *body,
+    size_t len)
+{
+	return (h_queue_frame(h, type, (uint8_t *)(uintptr_t)body, len, 0));
+}
+
+/*
+ * Send a frame: straight to fd 3 when nothing waits, and whatever of it
+ * the pipe does not take into the queue, which grows by doubling (a peer
+ * may send a great many small PDUs); h_busy() bounds it.  With room, the
+ * HIPC_HDR_LEN bytes before body are the caller's scratch space.
+ */
+static int
+h_queue_frame(struct handler *h, enum hipc_type type, uint8_t *body,
+    size_t len, int room)
+{
+	uint8_t	 hdr[HIPC_HDR_LEN];
+	size_t	 done;
+
+	hipc_hdr_put(hdr, type, (uint32_t)len);
+	done = h_write_now(h, hdr, body, len, room);
+	if (done < sizeof(hdr)) {
+		if (h_queue_bytes(h, hdr + done, sizeof(hdr) - done) == -1)
+			return (-1);
+		done = sizeof(hdr);
+	}
+	done -= sizeof(hdr);
+	if (done < len)
+		return (h_queue_bytes(h, body + done, len - done));
 	return (0);
 }
 
@@ -270,7 +371,9 @@ handler_queue(struct handler *h, const struct hipc_msg *m)
 		free(buf);
 		return (-1);
 	}
-	r = h_queue_raw(h, m->type, buf + HIPC_HDR_LEN, len - HIPC_HDR_LEN);
+	/* The encoded header is the room in front of the body. */
+	r = h_queue_frame(h, m->type, buf + HIPC_HDR_LEN, len - HIPC_HDR_LEN,
+	    1);
 	free(buf);
 	return (r);
 }
@@ -293,6 +396,8 @@ h_start(void *ctx, struct worker *w)
 	h->max_h2w = h->conf->network.max_handler_message;
 	if (h->max_h2w < HIPC_LIMIT_MIN)
 		h->max_h2w = HIPC_LIMIT_MIN;
+	/* A few of the largest P-DATA frames the peer may send. */
+	h->oq_max = 4 * ((size_t)w->par->max_pdu_receive + HIPC_HDR_LEN);
 	memset(&m, 0, sizeof(m));
 	m.type = HIPC_HELLO;
 	m.u.hello.version_min = HIPC_VERSION_MIN;
@@ -318,7 +423,9 @@ h_pdata_ind(void *ctx, struct worker *w, const uint8_t *p, size_t len)
 
 	if (h->failed || h->closing)
 		return;
-	if (h_queue_raw(h, HIPC_PDATA_IND, p, len) == -1)
+	/* The link leaves room for our header before the PDU's body. */
+	if (h_queue_frame(h, HIPC_PDATA_IND, (uint8_t *)(uintptr_t)p, len,
+	    p == w->link.body && HIPC_HDR_LEN <= LINK_HEADROOM) == -1)
 		handler_failed(h, w, HIPC_ECODE_INTERNAL,
 		    "cannot queue P-DATA: %s", strerror(errno));
 }
@@ -454,24 +561,29 @@ h_notice(struct handler *h, struct worker *w)
 		    "cannot queue SHUTDOWN_NOTICE");
 }
 
-/* Descriptors to watch: fd 3 while frames wait, fd 4, its output. */
+/*
+ * Descriptors to watch: fd 3 while frames wait, fd 4, its output.  Each
+ * one's slot is kept, so that h_handle() touches only those that are
+ * ready.
+ */
 static int
 h_pollfds(void *ctx, struct pollfd *pfd, int max)
 {
 	struct handler	*h = ctx;
 	int		 n = 0, i;
 
+	h->pfd_to = h->pfd_from = h->pfd_out[0] = h->pfd_out[1] = -1;
 	if (h->to_h != -1 && h->oq_len > h->oq_off && n < max) {
 		pfd[n].fd = h->to_h;
 		pfd[n].events = POLLOUT;
 		pfd[n].revents = 0;
-		n++;
+		h->pfd_to = n++;
 	}
 	if (h->from_h != -1 && n < max) {
 		pfd[n].fd = h->from_h;
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
-		n++;
+		h->pfd_from = n++;
 	}
 	for (i = 0; i < 2 && n < max; i++) {
 		if (h->out[i].fd == -1)
@@ -479,9 +591,18 @@ h_pollfds(void *ctx, struct pollfd *pfd, int max)
 		pfd[n].fd = h->out[i].fd;
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
-		n++;
+		h->pfd_out[i] = n++;
 	}
 	return (n);
+}
+
+/* The events poll() saw on one of our slots. */
+static short
+h_revents(const struct pollfd *pfd, int n, int slot)
+{
+	if (pfd == NULL || slot < 0 || slot >= n)
+		return (0);
+	return (pfd[slot].revents);
 }
 
 /* Write what the pipe to the handler takes. */
@@ -491,8 +612,14 @@ h_flush(struct handler *h, struct worker *w)
 	ssize_t	 n;
 
 	while (h->to_h != -1 && h->oq_len > h->oq_off) {
-		n = fault_write(h->to_h, h->oq + h->oq_off,
-		    h->oq_len - h->oq_off);
+		if (h->write_errno != 0) {
+			/* A write straight from h_queue_raw() failed. */
+			errno = h->write_errno;
+			h->write_errno = 0;
+			n = -1;
+		} else
+			n = fault_write(h->to_h, h->oq + h->oq_off,
+			    h->oq_len - h->oq_off);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -543,20 +670,23 @@ h_check_deadlines(struct handler *h, struct worker *w)
 		    (unsigned int)h->ae->timeouts.handler);
 }
 
-/* Service the handler's descriptors. */
+/*
+ * Service the handler's descriptors that poll() found ready: no read or
+ * write is tried that would only say EAGAIN.  The queue for fd 3 is
+ * written whenever it holds something (it is also the moment a closing
+ * session's fd 3 is closed once empty).
+ */
 static void
 h_handle(void *ctx, struct worker *w, struct pollfd *pfd, int n)
 {
 	struct handler	*h = ctx;
-	int		 i;
 
-	(void)pfd;
-	(void)n;
 	h_flush(h, w);
-	for (i = 0; i < 2; i++)
-		if (h->out[i].fd != -1)
-			handler_drain_output(h);
-	h_read(h, w);
+	if (h_revents(pfd, n, h->pfd_out[0]) != 0 ||
+	    h_revents(pfd, n, h->pfd_out[1]) != 0)
+		handler_drain_output(h);
+	if (h_revents(pfd, n, h->pfd_from) != 0)
+		h_read(h, w);
 	h_check_deadlines(h, w);
 }
 
@@ -579,14 +709,16 @@ h_deadline(void *ctx, struct worker *w)
 	return (d);
 }
 
-/* Flow control: hold the peer while a few PDUs wait for the handler. */
+/*
+ * Flow control: hold the peer while a few PDUs wait for the handler
+ * beyond what its pipe holds (doc/handler-protocol.md 8).
+ */
 static int
 h_busy(void *ctx)
 {
 	struct handler	*h = ctx;
 
-	return (h->oq_len - h->oq_off > 4 * (size_t)(h->max_w2h >
-	    1048576 ? 1048576 : h->max_w2h));
+	return (h->oq_len - h->oq_off > h->oq_max);
 }
 
 /*

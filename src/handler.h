@@ -22,6 +22,8 @@ struct dul_conf;
 struct conf_ae;
 
 #define HANDLER_LINE_MAX	4096	/* one logged line of its output */
+#define HANDLER_SMALL_FRAME	1024	/* bodies copied to go in one write */
+#define HANDLER_PIPE_MAX	(1024 * 1024)	/* fd 3 once bulk data flows */
 
 struct handler_out {
 	int		 fd;
@@ -42,6 +44,11 @@ struct handler {
 	uint8_t			*oq;		/* frames for the handler */
 	size_t			 oq_len, oq_off, oq_cap;
 	uint64_t		 oq_stall;	/* no progress deadline */
+	size_t			 oq_max;	/* busy above this */
+	int			 pipe_grown;	/* fd 3 enlarged once */
+	int			 write_errno;	/* a failed write to fd 3 */
+	int			 pfd_to, pfd_from;	/* poll slots, or -1 */
+	int			 pfd_out[2];
 	int			 closing;	/* send EOF once oq is empty */
 
 	uint8_t			 ihdr[HIPC_HDR_LEN];

@@ -28,8 +28,8 @@ link_init(struct link *l, int fd)
 void
 link_free(struct link *l)
 {
-	free(l->body);
-	l->body = NULL;
+	free(l->mem);
+	l->mem = l->body = NULL;
 	l->body_cap = 0;
 }
 
@@ -105,13 +105,15 @@ link_read(struct link *l, const struct pdu_limits *lim, enum pdu_phase ph)
 			l->err = r;
 			return (LINK_BADHDR);
 		}
-		if (l->h.len > l->body_cap) {
-			if ((nb = fault_realloc(l->body, l->h.len)) == NULL) {
+		if (l->h.len > l->body_cap || l->mem == NULL) {
+			if ((nb = fault_realloc(l->mem, LINK_HEADROOM +
+			    (size_t)l->h.len)) == NULL) {
 				/* No header is kept without room for its body. */
 				l->hdr_got = 0;
 				return (LINK_ERR);
 			}
-			l->body = nb;
+			l->mem = nb;
+			l->body = nb + LINK_HEADROOM;
 			l->body_cap = l->h.len;
 		}
 		l->body_got = 0;

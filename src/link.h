@@ -12,6 +12,13 @@
 
 #include "pdu.h"
 
+/*
+ * Bytes before body that its reader may overwrite: a service user puts
+ * its own frame header there, so that the header and a P-DATA body it
+ * passes on leave in one write, without a copy.
+ */
+#define LINK_HEADROOM	8
+
 /* link_read() results. */
 #define LINK_PDU	 1	/* a whole PDU is in hdr/body */
 #define LINK_AGAIN	 0	/* need more bytes; poll for input */
@@ -24,6 +31,7 @@ struct link {
 	uint8_t		 hdr[PDU_HDR_LEN];
 	size_t		 hdr_got;
 	struct pdu_hdr	 h;
+	uint8_t		*mem;		/* LINK_HEADROOM, then body */
 	uint8_t		*body;
 	size_t		 body_cap;
 	size_t		 body_got;

@@ -229,7 +229,7 @@ def test_b103_worker_malloc_each_site(t):
     """An allocation of the worker fails, at each site in turn: before
     the RQ is read the connection is closed (there is nothing to abort
     yet), after it the peer gets RJ (2, 3, 1) or an A-ABORT."""
-    endings = sweep(t, "malloc", "malloc", 12)
+    endings = sweep(t, "malloc", "malloc", 11)
     check(endings[1][0] == "closed", "RQ body: %r" % (endings[1],))
     late = [k for k, e in endings.items() if k > 2 and e[0] == "closed"]
     check(not late, "closed without a PDU at calls %r: %r" % (late,
