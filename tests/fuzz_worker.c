@@ -26,8 +26,8 @@
  * Checks: the worker ends every run by itself, without waiting on a real
  * clock or spinning; it never fails for an internal reason; everything it
  * writes is a sequence of whole PDUs that decode, in an order an acceptor
- * may send them, P-DATA within the peer's maximum and our cap; and it
- * frees everything (LeakSanitizer).
+ * may send them, the AC answering the RQ, P-DATA within the peer's
+ * maximum and our cap; and it frees everything (LeakSanitizer).
  */
 
 #include "compat.h"
@@ -77,14 +77,17 @@ struct fz {
 };
 
 static struct fz	 fz;
+static struct pdu_assoc	 fz_rq;		/* the peer's RQ, for the checks */
 
 static void	check(int, const char *);
 static uint64_t	fz_clock(void);
 static void	fz_take(void);
 static int	fz_feed(void);
 static int	fz_poll(struct pollfd *, nfds_t, int);
-static uint32_t	fz_peer_max(void);
-static void	fz_check_output(uint32_t);
+static int	fz_peer_rq(void);
+static int	fz_same_uid(struct pdu_str, struct pdu_str);
+static void	fz_check_ac(const struct pdu_assoc *, uint32_t);
+static void	fz_check_output(uint32_t, uint32_t);
 static int	fz_route(void *, struct worker *, const struct pdu_assoc *,
 		    struct worker_neg *, struct fsm_rj *);
 static void	fz_params(struct worker_params *, struct tsu *, uint8_t);
@@ -235,14 +238,13 @@ fz_poll(struct pollfd *pfd, nfds_t n, int timeout)
 }
 
 /*
- * The maximum length the peer's first PDU announces, if it is an
- * A-ASSOCIATE-RQ that decodes; 0 for none.
+ * Decode the peer's first PDU into fz_rq if it is an A-ASSOCIATE-RQ that
+ * decodes; return whether it is.
  */
-static uint32_t
-fz_peer_max(void)
+static int
+fz_peer_rq(void)
 {
 	static uint8_t		 stream[65536];
-	static struct pdu_assoc	 rq;
 	size_t			 off = 0, len = 0, n;
 	uint32_t		 plen;
 
@@ -265,11 +267,74 @@ fz_peer_max(void)
 		return (0);
 	plen = (uint32_t)stream[2] << 24 | (uint32_t)stream[3] << 16 |
 	    (uint32_t)stream[4] << 8 | stream[5];
-	if (plen > len - PDU_HDR_LEN ||
-	    pdu_decode_assoc_rq(stream + PDU_HDR_LEN, plen, &rq) != PDU_OK ||
-	    !rq.ui.has_max_length)
-		return (0);
-	return (rq.ui.max_length);
+	return (plen <= len - PDU_HDR_LEN &&
+	    pdu_decode_assoc_rq(stream + PDU_HDR_LEN, plen, &fz_rq) == PDU_OK);
+}
+
+/* Whether two byte strings are the same UID once trimmed. */
+static int
+fz_same_uid(struct pdu_str a, struct pdu_str b)
+{
+	a = pdu_uid_trim(a.p, a.len);
+	b = pdu_uid_trim(b.p, b.len);
+	return (a.len == b.len && (a.len == 0 ||
+	    memcmp(a.p, b.p, a.len) == 0));
+}
+
+/*
+ * The A-ASSOCIATE-AC must answer the RQ: every proposed context in
+ * order, an accepted one with a transfer syntax it proposed, a refused
+ * one echoing its first; the RQ's 64 bytes at offsets 10..73; our
+ * maximum length; role answers only for accepted abstract syntaxes, one
+ * each.
+ */
+static void
+fz_check_ac(const struct pdu_assoc *ac, uint32_t our_max)
+{
+	const struct pdu_assoc	*rq = &fz_rq;
+	struct pdu_iter		 it;
+	struct pdu_str		 ts;
+	unsigned int		 i, j;
+	int			 found;
+
+	check(memcmp(ac->echo, rq->echo, PDU_AE_ECHO_LEN) == 0,
+	    "the AC does not echo the RQ's 64 bytes");
+	check(ac->ui.has_max_length && ac->ui.max_length == our_max,
+	    "the AC's maximum length is not ours");
+	check(ac->n_pctx == rq->n_pctx, "the AC does not answer each context");
+	for (i = 0; i < ac->n_pctx; i++) {
+		check(ac->pctx[i].id == rq->pctx[i].id,
+		    "the AC's contexts are not the RQ's, in order");
+		check(ac->pctx[i].result <=
+		    PDU_PCTX_TRANSFER_SYNTAXES_NOT_SUPPORTED,
+		    "a context result out of range");
+		if (ac->pctx[i].result != PDU_PCTX_ACCEPTANCE) {
+			check(fz_same_uid(ac->pctx[i].ts, rq->pctx[i].ts),
+			    "a refused context does not echo its first TS");
+			continue;
+		}
+		found = 0;
+		pdu_ts_iter(&it, &rq->pctx[i]);
+		while (!found && pdu_iter_next(&it, &ts))
+			found = ac->pctx[i].ts.len > 0 &&
+			    fz_same_uid(ac->pctx[i].ts, ts);
+		check(found, "an accepted context with a TS not proposed");
+	}
+	for (i = 0; i < ac->ui.n_roles; i++) {
+		found = 0;
+		for (j = 0; j < ac->n_pctx; j++)
+			if (ac->pctx[j].result == PDU_PCTX_ACCEPTANCE &&
+			    fz_same_uid(ac->ui.roles[i].sop_class,
+			    rq->pctx[j].abstract_syntax))
+				found = 1;
+		check(found, "a role answer for no accepted context");
+		check(ac->ui.roles[i].scu <= 1 && ac->ui.roles[i].scp <= 1,
+		    "a role answer other than 0 or 1");
+		for (j = 0; j < i; j++)
+			check(!fz_same_uid(ac->ui.roles[i].sop_class,
+			    ac->ui.roles[j].sop_class),
+			    "two role answers for one SOP class");
+	}
 }
 
 /*
@@ -279,18 +344,20 @@ fz_peer_max(void)
  * A-RELEASE-RP or A-ABORT, nothing but A-ABORT (AA-7 in Sta13).
  */
 static void
-fz_check_output(uint32_t max_send)
+fz_check_output(uint32_t max_send, uint32_t our_max)
 {
 	struct pdu_limits	 lim = { 16 * 1024 * 1024, 0 };
 	struct pdu_hdr		 h;
 	static struct pdu	 p;
 	size_t			 off = 0;
-	uint32_t		 peer_max;
-	int			 first = 1, accepted = 0, over = 0;
+	uint32_t		 peer_max = 0;
+	int			 first = 1, accepted = 0, over = 0, rq_ok;
 
 	if (fz.out_full)
 		return;
-	peer_max = fz_peer_max();
+	rq_ok = fz_peer_rq();
+	if (rq_ok && fz_rq.ui.has_max_length)
+		peer_max = fz_rq.ui.max_length;
 	lim.max_pdata_len = peer_max != 0 && peer_max < max_send ? peer_max :
 	    max_send;
 	while (off < fz.out_len) {
@@ -315,8 +382,11 @@ fz_check_output(uint32_t max_send)
 		if (h.type == PDU_P_DATA_TF || h.type == PDU_RELEASE_RQ ||
 		    h.type == PDU_RELEASE_RP)
 			check(accepted, "P-DATA or release before the AC");
-		if (h.type == PDU_ASSOC_AC)
+		if (h.type == PDU_ASSOC_AC) {
+			check(rq_ok, "an AC to no RQ");
+			fz_check_ac(&p.u.assoc, our_max);
 			accepted = 1;
+		}
 		if (h.type == PDU_ASSOC_RJ || h.type == PDU_RELEASE_RP ||
 		    h.type == PDU_ABORT)
 			over = 1;
@@ -499,7 +569,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(code == WORKER_EXIT_OK || code == WORKER_EXIT_PROTOCOL,
 	    "worker failed for an internal reason");
 	fz_take();
-	fz_check_output(par.max_pdu_send);
+	fz_check_output(par.max_pdu_send, par.max_pdu_receive);
 	check(fcntl(sv[0], F_GETFD) == -1, "worker left its socket open");
 	close(sv[1]);
 	if (sp[0] != -1) {
