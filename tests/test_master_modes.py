@@ -94,8 +94,14 @@ def test_master_serves_ipv4_and_ipv6(t):
     check(ty == dulpeer.A_ASSOCIATE_AC, "IPv6 association: type %d" % ty)
     kids = d.children()
     check(len(kids) == 1, "one worker expected, %r" % kids)
-    with open("/proc/%d/cmdline" % kids[0][0], "rb") as f:
-        title = f.read().decode("utf-8", "replace")
+
+    # The worker names its new state just after sending the AC: wait.
+    def worker_title():
+        with open("/proc/%d/cmdline" % kids[0][0], "rb") as f:
+            title = f.read().decode("utf-8", "replace")
+        return title if "Sta6" in title else None
+
+    title = wait_for(worker_title, 5) or ""
     check("worker" in title and "V6PEER>ECHOSCP" in title and
           "Sta6" in title, "worker title %r" % title)
     with open("/proc/%d/cmdline" % d.pid, "rb") as f:
