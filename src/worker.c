@@ -6,6 +6,7 @@
 
 #include "compat.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -14,6 +15,9 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#ifdef HAVE_MALLOC_H
+#include <malloc.h>
+#endif
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -381,8 +385,16 @@ worker_pdu(struct worker *w)
 	if (w->fsm.state == STA6_ESTABLISHED && w->to.idle != 0)
 		w->idle_deadline = io_now() + w->to.idle;
 
-	if ((r = pdu_decode_body(l->h.type, l->body, l->h.len,
-	    &w->pdu)) < 0) {
+	if (l->h.type == PDU_ASSOC_RQ &&
+	    w->fsm.state == STA2_TRANSPORT_OPEN) {
+		/* Decoded once, straight into the copy kept for the AC. */
+		w->pdu.type = l->h.type;
+		w->pdu.len = l->h.len;
+		if ((r = worker_keep_rq(w)) == 1)
+			return;
+	} else
+		r = pdu_decode_body(l->h.type, l->body, l->h.len, &w->pdu);
+	if (r < 0) {
 		a.abort_reason = pdu_err_abort_reason(r);
 		worker_fail(w, "invalid %s: %s", pdu_type_name(l->h.type),
 		    pdu_strerror(r));
@@ -396,9 +408,6 @@ worker_pdu(struct worker *w)
 	switch (l->h.type) {
 	case PDU_ASSOC_RQ:
 		ev = EVT6_ASSOC_RQ_PDU;
-		if (w->fsm.state == STA2_TRANSPORT_OPEN &&
-		    worker_keep_rq(w) == -1)
-			return;
 		if (w->fsm.state == STA2_TRANSPORT_OPEN)
 			a.data = &w->rq;
 		break;
@@ -694,7 +703,13 @@ worker_run(const struct worker_params *par, int fd)
 	uint64_t		 now;
 	int			 n, nsu, one = 1, code;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
+	/*
+	 * A mapping of its own, zero-filled: the pages of the large
+	 * structures (the RQ, the negotiation, the PDU) that an association
+	 * never touches are never made resident.
+	 */
+	if ((w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
 		log_error("worker");
 		return (WORKER_EXIT_INTERNAL);
 	}
@@ -768,7 +783,7 @@ worker_run(const struct worker_params *par, int fd)
 	code = w->exit_code;
 	link_free(&w->link);
 	free(w->rq_buf);
-	free(w);
+	munmap(w, sizeof(*w));
 	return (code);
 }
 
@@ -831,31 +846,52 @@ worker_pdu_log(const struct worker *w, const char *fmt, ...)
 }
 
 /*
- * Keep the A-ASSOCIATE-RQ for the rest of the association: the AC echoes
- * its bytes, and the next PDU will reuse the link's buffer.
+ * Keep the A-ASSOCIATE-RQ until it is answered: the AC echoes its bytes,
+ * and the next PDU will reuse the link's buffer.  Returns 0, a PDU_ERR_*
+ * code for an RQ that does not decode, or 1 when the copy could not be
+ * made (and the association is being aborted).
  */
 int
 worker_keep_rq(struct worker *w)
 {
-	struct fsm_evarg	 a;
-	int			 r;
-
 	free(w->rq_buf);
 	if ((w->rq_buf = fault_malloc(w->link.h.len)) == NULL) {
 		log_error("A-ASSOCIATE-RQ");
 		w->exit_code = WORKER_EXIT_INTERNAL;
 		worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
-		return (-1);
+		return (1);
 	}
 	memcpy(w->rq_buf, w->link.body, w->link.h.len);
 	w->rq_len = w->link.h.len;
-	if ((r = pdu_decode_assoc_rq(w->rq_buf, w->rq_len, &w->rq)) < 0) {
-		memset(&a, 0, sizeof(a));
-		a.abort_reason = pdu_err_abort_reason(r);
-		worker_step(w, EVT19_INVALID_PDU, &a);
-		return (-1);
+	return (pdu_decode_assoc_rq(w->rq_buf, w->rq_len, &w->rq));
+}
+
+/*
+ * The RQ has been answered and is needed no more: give back its copy,
+ * and the pages of its decoded form (the first member of the worker's
+ * own mapping), which then read as zeros, an RQ without contexts.
+ */
+void
+worker_forget_rq(struct worker *w)
+{
+	uintptr_t	 pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t	 start = (uintptr_t)&w->rq, end = start + sizeof(w->rq);
+	uintptr_t	 lo = (start + pg - 1) & ~(pg - 1), hi = end & ~(pg - 1);
+
+	free(w->rq_buf);
+	w->rq_buf = NULL;
+	w->rq_len = 0;
+	if (hi <= lo)
+		memset(&w->rq, 0, sizeof(w->rq));
+	else {
+		memset((void *)start, 0, lo - start);
+		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		memset((void *)hi, 0, end - hi);
 	}
-	return (0);
+#ifdef HAVE_MALLOC_TRIM
+	/* Setting up is over: what it freed goes back, not kept resident. */
+	malloc_trim(0);
+#endif
 }
 
 /* Return whether a peer's PDU is out of sequence in the current state. */

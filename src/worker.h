@@ -74,18 +74,19 @@ struct worker_neg {
 	char		 calling[PDU_AE_LEN + 1];
 	uint32_t	 our_max;			/* announced */
 	uint32_t	 peer_max;			/* 0: none */
-	unsigned int	 n_pctx;
-	struct worker_pctx pctx[PDU_MAX_PCTX];
 	int		 async_proposed;
 	int		 async_answered;		/* else (1, 1) */
 	uint16_t	 async_invoked, async_performed;
 	const uint8_t	*identity_rsp;			/* 0x59, or NULL */
 	size_t		 identity_rsp_len;
-	unsigned int	 n_ext_rsp;			/* 0x56 answers */
-	struct pdu_ext_neg ext_rsp[PDU_MAX_EXT_NEG];
 	int		 decided;			/* policy answered */
 	const char	*ae_config;			/* routed entry */
 	void		*route;				/* policy's own */
+	/* The arrays last: only the entries in use are ever touched. */
+	unsigned int	 n_pctx;
+	unsigned int	 n_ext_rsp;			/* 0x56 answers */
+	struct worker_pctx pctx[PDU_MAX_PCTX];
+	struct pdu_ext_neg ext_rsp[PDU_MAX_EXT_NEG];
 };
 
 /* Where the peer is. */
@@ -186,7 +187,15 @@ struct worker_params {
 };
 
 /* One association. */
+/*
+ * The worker lives in a mapping of its own (worker_run()): the large
+ * members, whose pages an association mostly never touches, sit apart
+ * from the small ones, which share a page or two.  rq comes first, page
+ * aligned, so that its pages can be given back once it is answered.
+ */
 struct worker {
+	struct pdu_assoc	 rq;		/* until answered (AC or RJ) */
+
 	const struct worker_params *par;
 	struct fsm		 fsm;
 	struct link		 link;
@@ -195,9 +204,6 @@ struct worker {
 
 	uint8_t			*rq_buf;	/* the RQ, kept for the AC */
 	size_t			 rq_len;
-	struct pdu_assoc	 rq;
-	struct worker_neg	 neg;
-	struct pdu		 pdu;		/* the PDU being stepped */
 	struct worker_timeouts	 to;		/* par's, or the route's */
 
 	struct su_event		 evq[WORKER_EVQ_LEN];
@@ -225,6 +231,9 @@ struct worker {
 	uint8_t			 abort_src, abort_rsn;
 	char			 detail[160];
 	int			 su_status;
+
+	struct worker_neg	 neg;
+	struct pdu		 pdu;		/* the PDU being stepped */
 };
 
 int	 worker_run(const struct worker_params *, int fd);

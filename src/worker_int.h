@@ -15,6 +15,7 @@ extern const struct fsm_ops worker_fsm_ops;
 void	 worker_abort_local(struct worker *, uint8_t, uint8_t);
 int	 worker_any_accepted(const struct worker *);
 int	 worker_keep_rq(struct worker *);
+void	 worker_forget_rq(struct worker *);
 int	 worker_unexpected(const struct worker *, enum fsm_event);
 void	 worker_badhdr(struct worker *);
 uint64_t worker_pdu_deadline(const struct worker *);
