@@ -60,7 +60,7 @@ for name in "$@"; do
 		    -max_len=65536 -timeout=10 -print_final_stats=1 \
 		    -artifact_prefix="$out/crashes/$name-" "$corpus" \
 		    >"$log" 2>&1) || rc=$?
-		cat "$out"/logs/fuzz-*.log >>"$log" 2>/dev/null || true
+		# libFuzzer has copied each job's log into its own output.
 		rm -f "$out"/logs/fuzz-*.log
 	else
 		"$bin" -runs="$per" -malloc_limit_mb=32 -rss_limit_mb=2048 \
