@@ -397,7 +397,8 @@ h_start(void *ctx, struct worker *w)
 	if (h->max_h2w < HIPC_LIMIT_MIN)
 		h->max_h2w = HIPC_LIMIT_MIN;
 	/* A few of the largest P-DATA frames the peer may send. */
-	h->oq_max = 4 * ((size_t)w->par->max_pdu_receive + HIPC_HDR_LEN);
+	h->oq_max = 4 * ((size_t)(w->neg.our_max != 0 ? w->neg.our_max :
+	    w->par->max_pdu_receive) + HIPC_HDR_LEN);
 	memset(&m, 0, sizeof(m));
 	m.type = HIPC_HELLO;
 	m.u.hello.version_min = HIPC_VERSION_MIN;
