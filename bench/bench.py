@@ -15,14 +15,17 @@ of the servers in each repetition, with the same clients:
   - latency from connect() to the A-ASSOCIATE-AC, p50 and p99;
   - C-STORE: 500 objects of 64 KiB in one association and one object of
     256 MiB, to tmpfs and to disk (bench/storeclient.c, a Storage SCU on
-    the project's requestor engine, for both servers);
+    the project's requestor engine, for both servers), with both servers'
+    default maximum PDU length (16 KiB); and the 256 MiB object to tmpfs
+    again with 128 KiB PDUs, storescp's largest;
   - peak memory (VmHWM) of the processes that serve one association
     (dulserverd's worker and handler; storescp's child) for an echo
     association and during the 256 MiB object;
   - memory per held association with 200 and 1,000 associations open at
     once (proportional set size, every one must succeed);
-  - the machine's own limits: fork plus exec per connection, and TCP
-    throughput over loopback (bench/limits.c).
+  - the machine's own limits: fork plus exec per connection, TCP
+    throughput over loopback, and a round trip between two processes
+    over pipes (bench/limits.c).
 
 It prints one table of medians with [min..max] and the ratio of
 dulserverd to storescp, and writes every raw figure to a JSON file.
@@ -66,7 +69,8 @@ BIG_ROWS, BIG_COLS = 8192, 16384                # 256 MiB of pixel data
 
 PORT_DUL = 11112
 PORTS_SCP = {"scp-tmpfs": 11113, "scp-disk": 11114,
-             "scpB-tmpfs": 11115, "scpB-disk": 11116}
+             "scpB-tmpfs": 11115, "scpB-disk": 11116, "scpB128-tmpfs": 11117}
+BIG_PDU = 131072                                # storescp's largest
 
 
 class BenchError(Exception):
@@ -382,12 +386,18 @@ ae = (
     args = [ "--root", "%s" ];
     contexts = ( { abstract = "%s"; transfer = "%s"; },
                  { abstract = "1.2.840.10008.5.1.4.1.1.*"; transfer = "*"; } );
+    negotiation = "policy"; },
+  { title = "STOREBIGPDU"; handler = "%s/dul-store-scp";
+    args = [ "--root", "%s" ];
+    max_pdu_receive = %d;
+    contexts = ( { abstract = "1.2.840.10008.5.1.4.1.1.*"; transfer = "*"; } );
     negotiation = "policy"; }
 );
 """ % (PORT_DUL, max_assoc, os.path.join(rundir, "dulserverd.log"),
        hdir, VERIFICATION, IMPLICIT_LE,
        hdir, tmp_root, VERIFICATION, IMPLICIT_LE,
-       hdir, disk_root, VERIFICATION, IMPLICIT_LE)
+       hdir, disk_root, VERIFICATION, IMPLICIT_LE,
+       hdir, tmp_root, BIG_PDU)
     with open(path, "w") as f:
         f.write(conf)
 
@@ -681,6 +691,12 @@ def limits(tools, quick):
         raise BenchError("limits loopback: " + r.stderr)
     f = dict(kv.split("=") for kv in r.stdout.split()[1:])
     out["loopback_mb_per_s"] = float(f["mb_per_second"])
+    r = run([tools["limits"], "pingpong", "20000" if quick else "100000"],
+            300)
+    if r.returncode != 0:
+        raise BenchError("limits pingpong: " + r.stderr)
+    f = dict(kv.split("=") for kv in r.stdout.split()[1:])
+    out["pipe_round_trip_us"] = float(f["us_per_round_trip"])
     return out
 
 
@@ -704,6 +720,8 @@ ROWS = [
      None),
     ("big_tmpfs.mb_per_s", "1 x 256 MiB, MB/s, tmpfs", "%.0f", "high", 1.2),
     ("big_disk.mb_per_s", "1 x 256 MiB, MB/s, disk", "%.0f", "high", None),
+    ("big128_tmpfs.mb_per_s", "1 x 256 MiB, MB/s, tmpfs, 128 KiB PDUs",
+     "%.0f", "high", None),
     ("echo_peak.peak_kib", "peak KiB, echo association", "%.0f", "low", None),
     ("big_tmpfs.peak_kib", "peak KiB, during 256 MiB", "%.0f", "low", None),
     ("held_200.pss_kib_per_assoc", "KiB per held association (PSS), 200",
@@ -779,7 +797,9 @@ def table(raw):
              "%.0f"),
             ("forkexec_cpu_ms", "machine: CPU ms per fork+exec connection",
              "%.2f"),
-            ("loopback_mb_per_s", "machine: TCP loopback MB/s", "%.0f")):
+            ("loopback_mb_per_s", "machine: TCP loopback MB/s", "%.0f"),
+            ("pipe_round_trip_us",
+             "machine: pipe round trip, 2 processes, us", "%.1f")):
         lines.append("%-40s %-22s" % (label, cell(summarise(
             [x.get(key) for x in lim]), fmt)))
     return "\n".join(lines)
@@ -871,7 +891,7 @@ def main():
             os.makedirs(d)
             os.chmod(d, 0o755)
         dirs = {}
-        for name in ("dul-tmpfs", "scp-tmpfs", "scpB-tmpfs"):
+        for name in ("dul-tmpfs", "scp-tmpfs", "scpB-tmpfs", "scpB128-tmpfs"):
             dirs[name] = os.path.join(work, name)
         for name in ("dul-disk", "scp-disk", "scpB-disk"):
             dirs[name] = os.path.join(disk, name)
@@ -893,8 +913,10 @@ def main():
             base = name.split("-")[0]
             cmd = ["storescp", "--fork", "-aet", "STORESCP", "-ts", "300",
                    "-od", dirs[name]]
-            if base == "scpB":
+            if base.startswith("scpB"):
                 cmd.append("+B")
+            if base == "scpB128":
+                cmd += ["-pdu", str(BIG_PDU)]
             servers[name] = Server(name, cmd + [str(port)], port, dirs[name],
                                    env=env)
         load = wait_load(args.load, args.load_wait)
@@ -930,6 +952,16 @@ def main():
                                                      d)
                     r[srv]["big_" + media] = store(tools, s, called, [big],
                                                    d, sample_mem=True)
+                    empty_dir(d)
+                    if media != "tmpfs" or srv == "scp":
+                        continue
+                    # Both servers at storescp's largest PDU length.
+                    s = servers["dul" if srv == "dul" else "scpB128-tmpfs"]
+                    called = "STOREBIGPDU" if srv == "dul" else "STORESCP"
+                    d = dirs["dul-tmpfs" if srv == "dul" else
+                             "scpB128-tmpfs"]
+                    r[srv]["big128_tmpfs"] = store(tools, s, called, [big],
+                                                   d)
                     empty_dir(d)
             for srv in order:
                 if srv == "scpB":

@@ -13,6 +13,12 @@
  *	One process sends that many MiB over TCP on 127.0.0.1 to another,
  *	1 MiB per write.  Prints MB/s (10^6 bytes per second).
  *
+ *   limits pingpong count
+ *	Two processes pass one byte back and forth over a pair of pipes,
+ *	count times.  Prints the microseconds of a round trip: two wakeups
+ *	of a process by another, what each extra process on a request's way
+ *	costs.
+ *
  * Every wait is bounded: a peer that does not answer within 10 seconds
  * ends the run with an error.
  */
@@ -47,6 +53,7 @@ static int	wait_fd(int, short);
 static double	cpu_of(int);
 static int	forkexec(unsigned long, const char *);
 static int	loopback(unsigned long);
+static int	pingpong(unsigned long);
 static void	usage(void);
 
 /* Seconds on the monotonic clock. */
@@ -272,12 +279,56 @@ loopback(unsigned long mib)
 	return (0);
 }
 
+/* Pass a byte back and forth between two processes over two pipes. */
+static int
+pingpong(unsigned long count)
+{
+	unsigned long	 i;
+	double		 t0, t1;
+	pid_t		 pid;
+	char		 b = 0;
+	int		 ab[2], ba[2], st;
+
+	if (pipe(ab) == -1 || pipe(ba) == -1) {
+		perror("limits: pipe");
+		return (1);
+	}
+	if ((pid = fork()) == -1) {
+		perror("limits: fork");
+		return (1);
+	}
+	if (pid == 0) {
+		for (i = 0; i < count; i++)
+			if (wait_fd(ab[0], POLLIN) == -1 ||
+			    read(ab[0], &b, 1) != 1 || write(ba[1], &b, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	t0 = now_s();
+	for (i = 0; i < count; i++)
+		if (write(ab[1], &b, 1) != 1 || wait_fd(ba[0], POLLIN) == -1 ||
+		    read(ba[0], &b, 1) != 1)
+			break;
+	t1 = now_s();
+	if (i < count)
+		kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	if (i < count) {
+		fprintf(stderr, "limits: pingpong stopped at %lu\n", i);
+		return (1);
+	}
+	printf("pingpong round_trips=%lu seconds=%.6f us_per_round_trip=%.2f\n",
+	    count, t1 - t0, (t1 - t0) * 1e6 / count);
+	return (0);
+}
+
 /* Print the synopsis and exit. */
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: limits forkexec count program\n"
-	    "       limits loopback mebibytes\n");
+	    "       limits loopback mebibytes\n"
+	    "       limits pingpong count\n");
 	exit(100);
 }
 
@@ -296,6 +347,8 @@ main(int argc, char *argv[])
 		return (forkexec(n, argv[3]));
 	if (strcmp(argv[1], "loopback") == 0 && argc == 3)
 		return (loopback(n));
+	if (strcmp(argv[1], "pingpong") == 0 && argc == 3)
+		return (pingpong(n));
 	usage();
 	return (100);
 }
