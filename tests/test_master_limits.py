@@ -54,6 +54,9 @@ def test_global_and_per_address_limits(t):
     a1 = assoc_ok(port, "A1")
     a2 = assoc_ok(port, "A2")
     assoc_limited(port, "A3")                   # per address
+    # The one reject slot is free again only once A3's reject worker has
+    # seen the peer close; on a loaded machine that is not at once.
+    d.wait_children(2)
     b1 = assoc_ok(port, "B1", "127.0.0.2")      # another address
     assoc_limited(port, "C1", "127.0.0.3")      # global
     d.wait_log(r'calling="C1" called="ECHOSCP" outcome=rejected\(2,3,2:')
