@@ -221,32 +221,36 @@ handler_failed(struct handler *h, struct worker *w, uint16_t code,
 
 /*
  * Write len bytes to fd 3 now; returns how many went.  When the pipe is
- * full and the frame is P-DATA (bulk data is flowing), fd 3 is enlarged
- * once, to HANDLER_PIPE_MAX or what the system allows, and the write
- * tried again.  A write error is kept for h_flush() to report.
+ * full, or takes only part of the frame, and the frame is P-DATA (bulk
+ * data is flowing), fd 3 is enlarged once, to HANDLER_PIPE_MAX or what
+ * the system allows, and the rest tried again.  A write error is kept
+ * for h_flush() to report.
  */
 static size_t
 h_write_some(struct handler *h, const uint8_t *p, size_t len, int pdata)
 {
 	ssize_t	 n;
+	size_t	 done = 0;
 	int	 tries;
 
-	for (tries = 0; tries < 3 && len > 0; tries++) {
-		if ((n = fault_write(h->to_h, p, len)) >= 0)
-			return ((size_t)n);
-		if (errno == EINTR)
+	for (tries = 0; tries < 4 && done < len; tries++) {
+		if ((n = fault_write(h->to_h, p + done, len - done)) > 0) {
+			done += (size_t)n;
+			if (done == len)
+				break;
+		} else if (n == -1 && errno == EINTR)
 			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
 			h->write_errno = errno;
-			return (0);
+			break;
 		}
 		if (h->pipe_grown || !pdata)
-			return (0);
+			break;
 		h->pipe_grown = 1;
 		if (fcntl(h->to_h, F_SETPIPE_SZ, HANDLER_PIPE_MAX) == -1)
-			return (0);
+			break;
 	}
-	return (0);
+	return (done);
 }
 
 /*
