@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "uid.h"
+
 #define CONF_VERSION		1	/* the config_version this code reads */
 #define CONF_AE_TITLE_MAX	16	/* PS3.5 AE value representation */
 #define CONF_UID_MAX		64	/* PS3.5 9.1 */
@@ -24,9 +26,9 @@
  * The project's UID root (a 2.25 UUID root, which needs no registration) and
  * the built-in implementation class UID and version name derived from it.
  */
-#define CONF_UID_ROOT		"2.25.37702220845173676206920092856050917640"
-#define CONF_IMPL_CLASS_UID	CONF_UID_ROOT ".1"
-#define CONF_IMPL_VERSION	"DULSERVERD_" PACKAGE_VERSION
+#define CONF_UID_ROOT		DUL_UID_ROOT
+#define CONF_IMPL_CLASS_UID	DUL_IMPL_CLASS_UID
+#define CONF_IMPL_VERSION	DUL_IMPL_VERSION
 
 /* Flags for conf_load(). */
 #define CONF_CHECK_HANDLERS	0x01	/* each handler is an executable file */

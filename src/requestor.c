@@ -25,9 +25,10 @@
 #include "log.h"
 #include "pdu.h"
 #include "requestor.h"
+#include "uid.h"
 
-#define REQ_IMPL_CLASS_UID	"2.25.37702220845173676206920092856050917640.1"
-#define REQ_IMPL_VERSION	"DULSERVERD_010"
+#define REQ_IMPL_CLASS_UID	DUL_IMPL_CLASS_UID
+#define REQ_IMPL_VERSION	DUL_IMPL_VERSION
 
 static uint64_t	rq_now(void *);
 static void	rq_connect(void *);

@@ -3,12 +3,12 @@
 #define DUL_WORKER_INT_H
 
 #include "fsm.h"
+#include "uid.h"
 #include "worker.h"
 
 /* The project's UID root (2.25: a UUID, no registration needed). */
-#define DUL_UID_ROOT		"2.25.37702220845173676206920092856050917640"
-#define WORKER_IMPL_CLASS_UID	DUL_UID_ROOT ".1"
-#define WORKER_IMPL_VERSION	"DULSERVERD_010"
+#define WORKER_IMPL_CLASS_UID	DUL_IMPL_CLASS_UID
+#define WORKER_IMPL_VERSION	DUL_IMPL_VERSION
 
 extern const struct fsm_ops worker_fsm_ops;
 
