@@ -52,6 +52,7 @@ static void	worker_summary(struct worker *);
 static void	worker_make_id(struct worker *);
 static uint64_t	worker_su_deadline(struct worker *);
 static void	worker_abort_policy(struct worker *, enum worker_cause);
+static int	worker_held(struct worker *);
 
 /* Fill in the defaults of the design (robustness battery 0.3). */
 void
@@ -580,7 +581,7 @@ worker_timers(struct worker *w, uint64_t now)
 		return;
 	}
 	if (st == STA6_ESTABLISHED && w->idle_deadline != 0 &&
-	    now >= w->idle_deadline) {
+	    now >= w->idle_deadline && !worker_held(w)) {
 		worker_fail(w, "idle timeout");
 		worker_abort_policy(w, CAUSE_IDLE);
 		return;
@@ -594,6 +595,19 @@ worker_timers(struct worker *w, uint64_t now)
 	pdl = worker_su_deadline(w);
 	if (pdl != 0 && now >= pdl)
 		worker_su_timeout(w);
+}
+
+/*
+ * Whether the peer is held back: the service user cannot take another
+ * PDU, so the socket is not read (it is read to the end in Sta13).
+ */
+static int
+worker_held(struct worker *w)
+{
+	const struct su_ops	*su = w->par->su;
+
+	return (su->busy != NULL && su->busy(w->par->su_ctx) &&
+	    w->fsm.state != STA13_AWAIT_CLOSE);
 }
 
 /* When the service user must have answered or made progress, or 0. */
@@ -621,7 +635,7 @@ worker_deadline(struct worker *w)
 		return (d);
 	d = io_min_deadline(d, w->life_deadline);
 	d = io_min_deadline(d, worker_pdu_deadline(w));
-	if (st == STA6_ESTABLISHED)
+	if (st == STA6_ESTABLISHED && !worker_held(w))
 		d = io_min_deadline(d, w->idle_deadline);
 	if (st == STA7_AWAIT_RELEASE_RP || st == STA10_COLLISION_ACC_RP)
 		d = io_min_deadline(d, w->release_deadline);
@@ -700,6 +714,7 @@ worker_run(const struct worker_params *par, int fd)
 	struct worker		*w;
 	struct pollfd		 pfd[2 + WORKER_MAX_SU_FDS];
 	const struct su_ops	*su = par->su;
+	struct linger		 nolinger = { 1, 0 };
 	uint64_t		 now;
 	int			 n, nsu, one = 1, code;
 
@@ -722,6 +737,8 @@ worker_run(const struct worker_params *par, int fd)
 	worker_set_tag(w);
 	io_set_nonblock(fd);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A peer gone without FIN or RST: the idle timer's second line. */
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	fsm_init(&w->fsm, FSM_ACCEPTOR, &worker_fsm_ops, w, par->to.artim);
 	worker_set_timeouts(w, &par->to);
 	worker_step(w, EVT5_TRANSPORT_IND, NULL);
@@ -739,9 +756,12 @@ worker_run(const struct worker_params *par, int fd)
 		pfd[n].fd = w->link.fd;
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
-		if (su->busy != NULL && su->busy(par->su_ctx) &&
-		    w->fsm.state != STA13_AWAIT_CLOSE)
+		if (worker_held(w)) {
 			pfd[n].fd = -1;
+			/* PDUs we hold back keep the peer from being idle. */
+			if (w->fsm.state == STA6_ESTABLISHED && w->to.idle != 0)
+				w->idle_deadline = io_now() + w->to.idle;
+		}
 		n++;
 		if (par->sigfd != -1) {
 			pfd[n].fd = par->sigfd;
@@ -774,6 +794,10 @@ worker_run(const struct worker_params *par, int fd)
 
 	/* Evt17's actions (AA-4, AA-5, AR-5) leave the socket open. */
 	if (w->link.fd != -1) {
+		/* A peer that stopped reading gets a reset, not our backlog. */
+		if (w->fsm_cause == CAUSE_SEND_STALL)
+			setsockopt(w->link.fd, SOL_SOCKET, SO_LINGER, &nolinger,
+			    sizeof(nolinger));
 		close(w->link.fd);
 		w->link.fd = -1;
 	}

@@ -141,11 +141,13 @@ worker_send(struct worker *w, const void *p, ssize_t len)
 	    pdu_type_name(*(const uint8_t *)p), len - PDU_HDR_LEN);
 	if (link_send(&w->link, p, (size_t)len,
 	    worker_send_deadline(w)) == -1) {
-		if (errno == ETIMEDOUT)
+		if (errno == ETIMEDOUT) {
 			log_warnx("peer did not read our %s within %llu ms",
 			    pdu_type_name(*(const uint8_t *)p),
 			    (unsigned long long)w->to.send);
-		else
+			worker_fail(w, "peer stopped reading (send timeout)");
+			w->fsm_cause = CAUSE_SEND_STALL;
+		} else
 			log_debug("write to peer: %s", strerror(errno));
 		w->send_failed = 1;
 	}
@@ -305,6 +307,11 @@ op_send_pdata(void *ctx, const void *req)
 		if (errno == EINVAL || errno == EMSGSIZE) {
 			log_errorx("internal: P-DATA request not sendable");
 			w->exit_code = WORKER_EXIT_INTERNAL;
+		} else if (errno == ETIMEDOUT) {
+			log_warnx("peer did not read our P-DATA-TF within "
+			    "%llu ms", (unsigned long long)w->to.send);
+			worker_fail(w, "peer stopped reading (send timeout)");
+			w->fsm_cause = CAUSE_SEND_STALL;
 		}
 		w->send_failed = 1;
 	}
@@ -554,6 +561,7 @@ op_p_abort_ind(void *ctx, uint8_t reason)
 		worker_set_outcome(w, "connection-lost");
 	if (w->su_started && w->par->su->p_abort_ind != NULL)
 		w->par->su->p_abort_ind(w->par->su_ctx, w, reason,
-		    w->fsm.action == ACT_AA4 ? CAUSE_PEER_CLOSED :
+		    w->fsm.action == ACT_AA4 ? (w->fsm_cause ==
+		    CAUSE_SEND_STALL ? CAUSE_SEND_STALL : CAUSE_PEER_CLOSED) :
 		    w->fsm.action == ACT_AA8 ? CAUSE_INVALID_PDU : w->fsm_cause);
 }

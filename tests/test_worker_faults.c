@@ -554,7 +554,7 @@ test_worker_peer_not_reading_meets_send_deadline(void **state)
 	expect_step(&r, "Sta6 + Evt17 -> AA-4 -> Sta1");
 	run_check(&r, WORKER_EXIT_OK);
 	assert_true(since(t0) >= 250);
-	expect_log(&r, "detail=\"write to peer failed\"");
+	expect_log(&r, "detail=\"peer stopped reading (send timeout)\"");
 	expect_log(&r, "outcome=connection-lost");
 	harness_teardown(state);
 }
