@@ -1,9 +1,11 @@
 /*
  * store_scp.c: dul-store-scp, a Storage SCP (PS3.4 Annex B) that also
- * answers C-ECHO.  Each object streams into a temporary file in its
- * destination directory and is answered with success only once the file
- * is fsynced, linked or renamed into place, and its directory fsynced
- * (the library's Part-10 writer does the work).
+ * answers C-ECHO.  Each object streams into a temporary file (in
+ * .dul-tmp below the root, where each handler sweeps away what killed
+ * ones left) and is answered with success only once the file is fsynced,
+ * renamed or linked into place, and its directory fsynced (the library's
+ * Part-10 writer does the work).  Below the --min-free reserve, C-STOREs
+ * are refused with A700.
  *
  * Nothing from the peer becomes a path unchecked: the file name is the
  * Affected SOP Instance UID only when it is a valid UID, directories come
@@ -21,7 +23,11 @@
 
 #include "compat.h"
 
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,6 +43,10 @@
 #define STORE_SUFFIX	".dcm"
 #define STORE_DIRS_MAX	2
 #define C_CANCEL_RQ	0x0fff
+#define STORE_TMPDIR	".dul-tmp"	/* the temporary files, below the root */
+#define SWEEP_AGE	60		/* seconds untouched: a dead writer's */
+#define SWEEP_ENTRIES	1024		/* directory entries read per start */
+#define FREE_LOG_EVERY	60		/* seconds between reserve log lines */
 
 enum store_layout {
 	LAYOUT_FLAT = 1,
@@ -73,6 +83,9 @@ struct store_opts {
 	int			 dup;
 	int			 fsync;
 	uint64_t		 max_size;	/* 0: no cap */
+	uint64_t		 min_free;	/* bytes; 0: no reserve */
+	unsigned int		 min_free_pct;	/* or percent of the size */
+	int			 min_free_set;
 };
 
 /* The message being received. */
@@ -98,6 +111,9 @@ struct store {
 	const struct dh_assoc	*as;
 	struct store_opts	 o;
 	int			 rootfd;
+	int			 tmpfd;	/* STORE_TMPDIR; -1: not open yet */
+	dev_t			 tmpdev;
+	time_t			 free_logged;	/* last reserve log line */
 	struct dh_asm		*a;
 	struct store_op		 op;
 	int			 eio;	/* an I/O error: abort after the answer */
@@ -114,6 +130,10 @@ static void	 store_begin(struct store *, const struct dh_msg *);
 static void	 store_commit(struct store *, const struct dh_msg *);
 static int	 store_sink(void *, const void *, size_t);
 static int	 store_pdata(struct store *, const struct dh_event *);
+static int	 store_tmpdir(struct store *, int);
+static int	 store_reserve(struct store *);
+static void	 store_sweep(struct store *);
+static int	 parse_reserve(const char *, struct store_opts *);
 static int	 store_serve(struct store *);
 static int	 parse_size(const char *, uint64_t *);
 static __dead void usage(void);
@@ -125,7 +145,8 @@ usage(void)
 	fprintf(stderr, "usage: %s --root dir [--layout flat|calling|"
 	    "calling/date|date|date/calling]\n"
 	    "\t[--duplicates keep|reject|overwrite|keep-both] "
-	    "[--no-fsync] [--max-object-size bytes]\n", STORE_NAME);
+	    "[--no-fsync] [--max-object-size bytes]\n"
+	    "\t[--min-free bytes|percent%%]\n", STORE_NAME);
 	exit(100);
 }
 
@@ -297,6 +318,8 @@ store_begin(struct store *s, const struct dh_msg *m)
 	if (s->op.fatal || s->op.silent || s->op.status != DH_ST_SUCCESS)
 		return;
 	pc = dh_pctx_find(s->c, m->pcid);
+	if (store_reserve(s) == -1)
+		return;
 	if (store_dirs(s, comps, &n, ae, date) == -1) {
 		store_status(s, DH_ST_OUT_OF_RESOURCES,
 		    "cannot name the directory");
@@ -322,8 +345,8 @@ store_begin(struct store *s, const struct dh_msg *m)
 	meta.sop_instance = s->op.cmd.sop_instance;
 	meta.transfer_syntax = pc->accepted_ts;
 	meta.source_ae = s->as->calling_ae;
-	s->op.p10 = dh_p10_begin(s->op.dirfd, &meta,
-	    s->o.fsync ? 0 : DH_P10_NOFSYNC, &err);
+	s->op.p10 = dh_p10_begin_at(s->op.dirfd, store_tmpdir(s, s->op.dirfd),
+	    &meta, s->o.fsync ? 0 : DH_P10_NOFSYNC, &err);
 	if (s->op.p10 == NULL) {
 		store_status(s, err == DH_ERR_INVAL ?
 		    DH_ST_CANNOT_UNDERSTAND : DH_ST_OUT_OF_RESOURCES,
@@ -332,6 +355,94 @@ store_begin(struct store *s, const struct dh_msg *m)
 		return;
 	}
 	dh_asm_sink(s->a, store_sink, s);
+}
+
+/*
+ * The directory for the temporary file of an object going to dirfd:
+ * STORE_TMPDIR (created, and the root fsynced, the first time), where
+ * dh_p10_sweep() finds what killed writers left; dirfd itself when that
+ * cannot be had or is on another file system (a rename cannot cross).
+ */
+static int
+store_tmpdir(struct store *s, int dirfd)
+{
+	struct stat	 st;
+	int		 made = 0;
+
+	if (s->tmpfd == -1) {
+		if (mkdirat(s->rootfd, STORE_TMPDIR, 0750) == 0)
+			made = 1;
+		else if (errno != EEXIST)
+			return (dirfd);
+		s->tmpfd = openat(s->rootfd, STORE_TMPDIR, O_RDONLY |
+		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (s->tmpfd == -1)
+			return (dirfd);
+		if ((made && s->o.fsync && fsync(s->rootfd) == -1) ||
+		    fstat(s->tmpfd, &st) == -1) {
+			close(s->tmpfd);
+			s->tmpfd = -1;
+			return (dirfd);
+		}
+		s->tmpdev = st.st_dev;
+	}
+	if (fstat(dirfd, &st) == -1 || st.st_dev != s->tmpdev)
+		return (dirfd);
+	return (s->tmpfd);
+}
+
+/*
+ * Refuse a C-STORE (A700) when the free space of the storage file system
+ * is below the reserve, logging that at most once a minute.
+ */
+static int
+store_reserve(struct store *s)
+{
+	struct statvfs	 sv;
+	uint64_t	 avail, want;
+	time_t		 now;
+
+	if (s->o.min_free == 0 && s->o.min_free_pct == 0)
+		return (0);
+	if (fstatvfs(s->rootfd, &sv) == -1)
+		return (0);	/* the writes will tell */
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	want = s->o.min_free_pct != 0 ? (uint64_t)sv.f_blocks * sv.f_frsize /
+	    100 * s->o.min_free_pct : s->o.min_free;
+	if (avail >= want)
+		return (0);
+	store_status(s, DH_ST_OUT_OF_RESOURCES, "free space below the "
+	    "reserve");
+	now = time(NULL);
+	if (s->free_logged == 0 || now - s->free_logged >= FREE_LOG_EVERY) {
+		s->free_logged = now;
+		dh_log(s->c, DH_LOG_ERROR, "free space %llu bytes, below the "
+		    "reserve of %llu: refusing objects (A700)",
+		    (unsigned long long)avail, (unsigned long long)want);
+	}
+	return (-1);
+}
+
+/*
+ * Remove the temporary files of writers that were killed, reading a
+ * bounded number of entries; after the association was accepted, so
+ * that a large directory never delays the A-ASSOCIATE-AC.
+ */
+static void
+store_sweep(struct store *s)
+{
+	size_t	 removed;
+	int	 fd;
+
+	fd = openat(s->rootfd, STORE_TMPDIR, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (dh_p10_sweep(fd, SWEEP_AGE, SWEEP_ENTRIES, &removed) == DH_OK &&
+	    removed > 0)
+		dh_log(s->c, DH_LOG_INFO, "removed %zu temporary files left "
+		    "by killed writers", removed);
+	close(fd);
 }
 
 /* Take data set bytes into the file, under the size cap. */
@@ -474,6 +585,7 @@ store_serve(struct store *s)
 		dh_log(s->c, DH_LOG_ERROR, "accept: %s", dh_strerror(rc));
 		return (-1);
 	}
+	store_sweep(s);
 	for (;;) {
 		if ((rc = dh_next(s->c, &ev)) != DH_OK) {
 			dh_log(s->c, DH_LOG_ERROR, "%s", dh_strerror(rc));
@@ -535,6 +647,30 @@ parse_size(const char *s, uint64_t *out)
 	return (0);
 }
 
+/* Parse --min-free: a byte count with a suffix, or a percentage. */
+static int
+parse_reserve(const char *arg, struct store_opts *o)
+{
+	char		 num[24];
+	size_t		 len = strlen(arg);
+	uint64_t	 v;
+
+	o->min_free_set = 1;
+	o->min_free = 0;
+	o->min_free_pct = 0;
+	if (len == 0 || arg[len - 1] != '%')
+		return (parse_size(arg, &o->min_free));
+	if (len - 1 >= sizeof(num))
+		return (-1);
+	memcpy(num, arg, len - 1);
+	num[len - 1] = '\0';
+	if (parse_size(num, &v) == -1 || num[len - 2] < '0' ||
+	    num[len - 2] > '9' || v > 99)
+		return (-1);
+	o->min_free_pct = (unsigned int)v;
+	return (0);
+}
+
 /* Parse the command line, open the root, and serve one association. */
 int
 main(int argc, char *argv[])
@@ -546,6 +682,7 @@ main(int argc, char *argv[])
 		{ "fsync", no_argument, NULL, 'f' },
 		{ "no-fsync", no_argument, NULL, 'F' },
 		{ "max-object-size", required_argument, NULL, 'm' },
+		{ "min-free", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -558,6 +695,7 @@ main(int argc, char *argv[])
 	s.o.dup = DH_DUP_KEEP;
 	s.o.fsync = 1;
 	s.op.dirfd = -1;
+	s.tmpfd = -1;
 	while ((ch = getopt_long(argc, argv, "r:l:d:m:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -599,10 +737,20 @@ main(int argc, char *argv[])
 				usage();
 			}
 			break;
+		case 'R':
+			if (parse_reserve(optarg, &s.o) == -1) {
+				fprintf(stderr, "%s: bad reserve \"%s\"\n",
+				    STORE_NAME, optarg);
+				usage();
+			}
+			break;
 		default:
 			usage();
 		}
 	}
+	/* Room for two of the largest objects, unless told otherwise. */
+	if (!s.o.min_free_set && s.o.max_size <= UINT64_MAX / 2)
+		s.o.min_free = 2 * s.o.max_size;
 	if (optind != argc || s.o.root == NULL)
 		usage();
 	/* A worker that went away must give EPIPE, not kill us. */
@@ -634,6 +782,8 @@ main(int argc, char *argv[])
 	store_op_reset(&s);
 	dh_asm_free(s.a);
 	dh_close(s.c);
+	if (s.tmpfd != -1)
+		close(s.tmpfd);
 	close(s.rootfd);
 	return (rc == 0 ? 0 : 1);
 }

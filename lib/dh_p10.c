@@ -12,12 +12,20 @@
  * removed, and so is a name that commit created but could not make
  * durable, so a refused object leaves nothing behind.
  *
+ * While it is written the temporary file is held under an exclusive
+ * flock(2), taken right after it is created and kept until its name is
+ * gone: dh_p10_sweep() (dh_sweep.c) removes only temporary files it can
+ * lock, that is those whose writer died.
+ *
  * While a large object streams in, writeback of each written stretch is
  * started at once (sync_file_range), so that the one fdatasync at the
  * end finds little left to write instead of the whole object.
  */
 
 #include "compat.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,18 +47,12 @@
 #define P10_SYNC_CHUNK	(8 << 20)	/* start writeback every 8 MiB */
 
 /*
- * Test builds fail fsync, rename and link on demand (fault.h): there the
- * file's sync is fault_fsync() and a no-replace move is a link, so that
- * the same faults reach the same steps.
+ * Test builds fail fsync, rename and link on demand (fault.h): the file's
+ * fdatasync counts as an fsync and the no-replace rename as a link, so
+ * the same faults reach the same steps on the production path.
  */
-#ifdef DUL_FAULT_INJECTION
-#define p10_datasync(fd)	fault_fsync(fd)
-#undef P10_RENAME_NOREPLACE
-#else
-#define p10_datasync(fd)	fdatasync(fd)
 #ifdef RENAME_NOREPLACE
 #define P10_RENAME_NOREPLACE	1
-#endif
 #endif
 
 /* Implementation version name: an SH, at most 16 characters. */
@@ -59,7 +61,8 @@ _Static_assert(sizeof(P10_IMPL_VERSION) - 1 <= DH_VERSION_NAME_MAX,
     "implementation version name longer than 16");
 
 struct dh_p10 {
-	int		 dirfd;		/* not owned */
+	int		 dirfd;		/* final name; not owned */
+	int		 tmpfd;		/* temporary name; not owned */
 	int		 fd;
 	int		 flags;
 	int		 err;		/* first errno, sticky */
@@ -74,6 +77,7 @@ static size_t	 meta_elem(uint8_t *, uint16_t, const char *, const char *,
 		    size_t, char);
 static int	 text_ok(const char *, size_t);
 static int	 write_all(int, const void *, size_t);
+static int	 p10_lock(int);
 static void	 p10_writeback(struct dh_p10 *);
 static int	 p10_move(struct dh_p10 *, const char *);
 static void	 p10_free(struct dh_p10 *, int);
@@ -206,12 +210,45 @@ write_all(int fd, const void *p, size_t n)
 }
 
 /*
+ * Lock a temporary file just created.  A sweep may have taken it for a
+ * dead writer's between its creation and our lock and removed it: then it
+ * has no name left, and ESTALE says to try another name.
+ */
+static int
+p10_lock(int fd)
+{
+	struct stat	 st;
+
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR)
+			return (-1);
+	if (fstat(fd, &st) == -1)
+		return (-1);
+	if (st.st_nlink == 0) {
+		errno = ESTALE;
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * Start a file in dirfd: create a temporary file with O_EXCL and write
  * the file meta information.  Returns NULL with *err set (DH_ERR_INVAL
  * for a bad UID, DH_ERR_SYS with errno for a system failure).
  */
 struct dh_p10 *
 dh_p10_begin(int dirfd, const struct dh_p10_meta *meta, int flags, int *err)
+{
+	return (dh_p10_begin_at(dirfd, dirfd, meta, flags, err));
+}
+
+/*
+ * dh_p10_begin() with the temporary file in tmpfd, a directory on the
+ * same file system as dirfd, where the file gets its final name.
+ */
+struct dh_p10 *
+dh_p10_begin_at(int dirfd, int tmpfd, const struct dh_p10_meta *meta,
+    int flags, int *err)
 {
 	struct dh_p10	*p;
 	uint8_t		 hdr[P10_META_MAX];
@@ -227,15 +264,24 @@ dh_p10_begin(int dirfd, const struct dh_p10_meta *meta, int flags, int *err)
 		return (NULL);
 	}
 	p->dirfd = dirfd;
+	p->tmpfd = tmpfd;
 	p->flags = flags;
 	p->fd = -1;
 	for (i = 0; i < P10_TMP_TRIES && p->fd == -1; i++) {
-		snprintf(p->tmp, sizeof(p->tmp), ".dul-%08x%08x.part",
-		    arc4random(), arc4random());
-		p->fd = openat(dirfd, p->tmp, O_WRONLY | O_CREAT | O_EXCL |
+		snprintf(p->tmp, sizeof(p->tmp), DH_P10_TMP_PREFIX
+		    "%08x%08x" DH_P10_TMP_SUFFIX, arc4random(), arc4random());
+		p->fd = openat(tmpfd, p->tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, P10_FILE_MODE);
 		if (p->fd == -1 && errno != EEXIST)
 			break;
+		if (p->fd != -1 && p10_lock(p->fd) == -1) {
+			save = errno;
+			close(p->fd);
+			p->fd = -1;
+			if (save != ESTALE)
+				break;
+			errno = EEXIST;
+		}
 	}
 	if (p->fd == -1) {
 		save = errno;
@@ -315,7 +361,7 @@ p10_free(struct dh_p10 *p, int unlink_tmp)
 	if (p->fd != -1)
 		close(p->fd);
 	if (unlink_tmp)
-		unlinkat(p->dirfd, p->tmp, 0);
+		unlinkat(p->tmpfd, p->tmp, 0);
 	free(p);
 	errno = save;
 }
@@ -338,7 +384,7 @@ static int
 p10_move(struct dh_p10 *p, const char *name)
 {
 #ifdef P10_RENAME_NOREPLACE
-	if (renameat2(p->dirfd, p->tmp, p->dirfd, name,
+	if (fault_renameat2(p->tmpfd, p->tmp, p->dirfd, name,
 	    RENAME_NOREPLACE) == 0) {
 		p->renamed = 1;
 		return (0);
@@ -346,7 +392,7 @@ p10_move(struct dh_p10 *p, const char *name)
 	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
 		return (-1);
 #endif
-	return (fault_linkat(p->dirfd, p->tmp, p->dirfd, name, 0));
+	return (fault_linkat(p->tmpfd, p->tmp, p->dirfd, name, 0));
 }
 
 /*
@@ -364,7 +410,7 @@ p10_place(struct dh_p10 *p, const char *stem, const char *suffix, int dup,
 	if (n < 0 || (size_t)n >= cap || !dh_path_component_ok(name))
 		return (DH_ERR_NAME);
 	if (dup == DH_DUP_OVERWRITE) {
-		if (fault_renameat(p->dirfd, p->tmp, p->dirfd, name) == -1)
+		if (fault_renameat(p->tmpfd, p->tmp, p->dirfd, name) == -1)
 			return (DH_ERR_SYS);
 		p->renamed = 1;
 		*made = 1;
@@ -424,13 +470,10 @@ dh_p10_commit(struct dh_p10 *p, const char *stem, const char *suffix,
 		errno = save;
 		return (DH_ERR_SYS);
 	}
-	if (!(p->flags & DH_P10_NOFSYNC) && p10_datasync(p->fd) == -1)
-		goto sysfail;
-	rc = close(p->fd);
-	p->fd = -1;
-	if (rc == -1)
+	if (!(p->flags & DH_P10_NOFSYNC) && fault_fdatasync(p->fd) == -1)
 		goto sysfail;
 
+	/* The file stays open, and locked, while it has a temporary name. */
 	rc = p10_place(p, stem, suffix, dup, name, sizeof(name), &made);
 	if (rc < 0) {
 		save = errno;
@@ -440,14 +483,17 @@ dh_p10_commit(struct dh_p10 *p, const char *stem, const char *suffix,
 	}
 	/* After a link (or none) the temporary name goes. */
 	if (!p->renamed)
-		unlinkat(p->dirfd, p->tmp, 0);
-	if (rc == DH_OK && !(p->flags & DH_P10_NOFSYNC) &&
-	    fault_fsync(p->dirfd) == -1) {
+		unlinkat(p->tmpfd, p->tmp, 0);
+	p->renamed = 1;
+	save = close(p->fd);
+	p->fd = -1;
+	if (rc == DH_OK && (save == -1 || (!(p->flags & DH_P10_NOFSYNC) &&
+	    fault_fsync(p->dirfd) == -1))) {
 		save = errno;
 		/* Not durable, so not stored: take back a name we made. */
 		if (made && dup != DH_DUP_OVERWRITE)
 			unlinkat(p->dirfd, name, 0);
-		p10_free(p, !p->renamed);
+		p10_free(p, 0);
 		errno = save;
 		return (DH_ERR_SYS);
 	}

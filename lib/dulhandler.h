@@ -294,6 +294,10 @@ int	 dh_opendirs(int, const char *const *, size_t, int, int *);
 
 #define DH_P10_KEPT		1	/* dh_p10_commit: existing file kept */
 
+/* Temporary files: prefix, 16 hex digits, suffix (dh_p10_sweep()). */
+#define DH_P10_TMP_PREFIX	".dul-"
+#define DH_P10_TMP_SUFFIX	".part"
+
 /* File meta values; never taken from the data set. */
 struct dh_p10_meta {
 	const char	*sop_class;	/* Affected SOP Class UID */
@@ -307,6 +311,8 @@ struct dh_p10_meta {
 struct dh_p10;
 
 struct dh_p10	*dh_p10_begin(int, const struct dh_p10_meta *, int, int *);
+struct dh_p10	*dh_p10_begin_at(int, int, const struct dh_p10_meta *, int,
+		    int *);
 int		 dh_p10_write(struct dh_p10 *, const void *, size_t);
 int		 dh_p10_sink(void *, const void *, size_t);
 int		 dh_p10_commit(struct dh_p10 *, const char *, const char *,
@@ -315,5 +321,6 @@ void		 dh_p10_abort(struct dh_p10 *);
 int		 dh_p10_errno(const struct dh_p10 *);
 size_t		 dh_p10_meta_encode(uint8_t *, size_t,
 		    const struct dh_p10_meta *);
+int		 dh_p10_sweep(int, unsigned int, size_t, size_t *);
 
 #endif /* DULHANDLER_H */

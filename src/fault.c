@@ -7,8 +7,9 @@
  *
  *	[role[@birth].]point:first[-last|+][=action]
  *
- * point is fork, accept, write, writev (writev and sendmsg), fsync,
- * rename, link or malloc (malloc, calloc and realloc at the sites that
+ * point is fork, accept, write, writev (writev and sendmsg), fsync
+ * (fsync and fdatasync), rename, link (linkat, and renameat2 with
+ * RENAME_NOREPLACE) or malloc (malloc, calloc and realloc at the sites that
  * size memory from the peer or the handler).  The rule applies to calls
  * first to last of that point in this process (one call without "-last",
  * every later call with "+").  role, when given, limits the rule to the
@@ -421,6 +422,19 @@ fault_fsync(int fd)
 	return (fsync(fd));
 }
 
+/* fdatasync(2): the fsync point too. */
+int
+fault_fdatasync(int fd)
+{
+	int	 err;
+
+	if (fault_hit(FAULT_FSYNC, &err) == FAULT_ERRNO) {
+		errno = err;
+		return (-1);
+	}
+	return (fdatasync(fd));
+}
+
 /* renameat(2). */
 int
 fault_renameat(int fromfd, const char *from, int tofd, const char *to)
@@ -433,6 +447,26 @@ fault_renameat(int fromfd, const char *from, int tofd, const char *to)
 	}
 	return (renameat(fromfd, from, tofd, to));
 }
+
+#ifdef RENAME_NOREPLACE
+/*
+ * renameat2(2): with RENAME_NOREPLACE it stands for a link (a move that
+ * never replaces a name) and is the link point, else the rename point.
+ */
+int
+fault_renameat2(int fromfd, const char *from, int tofd, const char *to,
+    unsigned int flags)
+{
+	int	 err;
+
+	if (fault_hit(flags & RENAME_NOREPLACE ? FAULT_LINK : FAULT_RENAME,
+	    &err) == FAULT_ERRNO) {
+		errno = err;
+		return (-1);
+	}
+	return (renameat2(fromfd, from, tofd, to, flags));
+}
+#endif
 
 /* linkat(2). */
 int

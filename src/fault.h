@@ -30,8 +30,12 @@ ssize_t	 fault_write(int, const void *, size_t);
 ssize_t	 fault_writev(int, const struct iovec *, int);
 ssize_t	 fault_sendmsg(int, const struct msghdr *, int);
 int	 fault_fsync(int);
+int	 fault_fdatasync(int);
 int	 fault_renameat(int, const char *, int, const char *);
 int	 fault_linkat(int, const char *, int, const char *, int);
+#ifdef RENAME_NOREPLACE
+int	 fault_renameat2(int, const char *, int, const char *, unsigned int);
+#endif
 void	*fault_malloc(size_t);
 void	*fault_calloc(size_t, size_t);
 void	*fault_realloc(void *, size_t);
@@ -46,8 +50,10 @@ void	*fault_realloc(void *, size_t);
 #define fault_writev(fd, iov, n)	writev((fd), (iov), (n))
 #define fault_sendmsg(fd, m, f)		sendmsg((fd), (m), (f))
 #define fault_fsync(fd)			fsync(fd)
+#define fault_fdatasync(fd)		fdatasync(fd)
 #define fault_renameat(a, b, c, d)	renameat((a), (b), (c), (d))
 #define fault_linkat(a, b, c, d, e)	linkat((a), (b), (c), (d), (e))
+#define fault_renameat2(a, b, c, d, e)	renameat2((a), (b), (c), (d), (e))
 #define fault_malloc(n)			malloc(n)
 #define fault_calloc(n, m)		calloc((n), (m))
 #define fault_realloc(p, n)		realloc((p), (n))

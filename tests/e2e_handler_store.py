@@ -70,7 +70,7 @@ def dcmdump_ok(paths):
 def verify(root, objs):
     """Every object stored once, bit for bit, with the right meta."""
     import hashlib
-    names = sorted(os.listdir(root))
+    names = sorted(n for n in os.listdir(root) if not n.startswith("."))
     want = sorted(o[3] + ".dcm" for o in objs)
     check(names == want, "stored files differ: %d stored, %d sent; "
           "extra %s, missing %s" % (len(names), len(want),

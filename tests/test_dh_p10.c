@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -369,6 +371,151 @@ test_dh_p10_temporary_is_private(void **state)
 	assert_int_equal(st.st_mode & 0137, 0);
 }
 
+/* Backdate a file of the root by secs seconds. */
+static void
+backdate(int dirfd, const char *name, time_t secs)
+{
+	struct timespec	 ts[2];
+
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - secs;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	assert_int_equal(utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+/* Create a file in the root with a temporary file's name shape. */
+static void
+make_part(int dirfd, const char *name)
+{
+	int	 fd;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	assert_int_not_equal(fd, -1);
+	close(fd);
+}
+
+/* The name of the only temporary file in dir, copied to out. */
+static void
+only_part(const char *dir, char *out, size_t cap)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, DH_P10_TMP_PREFIX, 5) == 0) {
+			assert_true(strlen(e->d_name) < cap);
+			memcpy(out, e->d_name, strlen(e->d_name) + 1);
+			n++;
+		}
+	closedir(d);
+	assert_int_equal(n, 1);
+}
+
+/*
+ * The sweep removes an old unlocked temporary file, and leaves alone a
+ * live writer's (locked, even when old), a fresh unlocked one, and files
+ * whose names only look alike.
+ */
+static void
+test_dh_p10_sweep_removes_only_dead_writers_files(void **state)
+{
+	struct testfs		*t = *state;
+	struct dh_p10_meta	 m = test_meta("A");
+	struct dh_p10		*p;
+	char			 live[256];
+	size_t			 removed;
+	int			 err;
+
+	assert_non_null(p = dh_p10_begin(t->rootfd, &m, 0, &err));
+	assert_int_equal(dh_p10_write(p, "abcd", 4), DH_OK);
+	only_part(t->root, live, sizeof(live));
+	backdate(t->rootfd, live, 3600);
+	make_part(t->rootfd, ".dul-0123456789abcdef.part");
+	backdate(t->rootfd, ".dul-0123456789abcdef.part", 3600);
+	make_part(t->rootfd, ".dul-fedcba9876543210.part");	/* fresh */
+	make_part(t->rootfd, ".dul-0123456789abcdeg.part");	/* not hex */
+	backdate(t->rootfd, ".dul-0123456789abcdeg.part", 3600);
+	make_part(t->rootfd, ".dul-0123456789abcde.part");	/* short */
+	backdate(t->rootfd, ".dul-0123456789abcde.part", 3600);
+	make_part(t->rootfd, "1.2.3.dcm");
+	backdate(t->rootfd, "1.2.3.dcm", 3600);
+
+	assert_int_equal(dh_p10_sweep(t->rootfd, 60, 1000, &removed), DH_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(faccessat(t->rootfd, ".dul-0123456789abcdef.part",
+	    F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(faccessat(t->rootfd, live, F_OK, 0), 0);
+	assert_int_equal(testfs_count(t->root, NULL), 5);
+
+	/* The live writer still commits; then nothing of it is left. */
+	assert_int_equal(dh_p10_commit(p, "7.7", ".dcm", DH_DUP_REJECT, NULL,
+	    0), DH_OK);
+	assert_int_equal(faccessat(t->rootfd, live, F_OK, 0), -1);
+	/* Once old, the formerly fresh one goes; the look-alikes stay. */
+	backdate(t->rootfd, ".dul-fedcba9876543210.part", 120);
+	assert_int_equal(dh_p10_sweep(t->rootfd, 60, 1000, &removed), DH_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(testfs_count(t->root, ".dul-"), 2);
+}
+
+/* The sweep reads at most the entries it is allowed. */
+static void
+test_dh_p10_sweep_work_is_bounded(void **state)
+{
+	struct testfs	*t = *state;
+	char		 name[64];
+	size_t		 removed, total = 0;
+	int		 i;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), ".dul-%016x.part", i);
+		make_part(t->rootfd, name);
+		backdate(t->rootfd, name, 3600);
+	}
+	/* "." and ".." count as entries read. */
+	assert_int_equal(dh_p10_sweep(t->rootfd, 60, 10, &removed), DH_OK);
+	assert_true(removed >= 8 && removed <= 10);
+	total += removed;
+	for (i = 0; i < 10 && total < 40; i++) {
+		assert_int_equal(dh_p10_sweep(t->rootfd, 60, 10, &removed),
+		    DH_OK);
+		assert_true(removed <= 10);
+		total += removed;
+	}
+	assert_int_equal(total, 40);
+	assert_int_equal(testfs_count(t->root, NULL), 0);
+}
+
+/* dh_p10_begin_at() keeps the temporary in one directory, the file in
+ * another. */
+static void
+test_dh_p10_begin_at_moves_across_directories(void **state)
+{
+	struct testfs		*t = *state;
+	struct dh_p10_meta	 m = test_meta("A");
+	struct dh_p10		*p;
+	int			 err, tmpfd;
+
+	assert_int_equal(mkdirat(t->rootfd, "tmp", 0750), 0);
+	tmpfd = openat(t->rootfd, "tmp", O_RDONLY | O_DIRECTORY);
+	assert_int_not_equal(tmpfd, -1);
+	assert_non_null(p = dh_p10_begin_at(t->rootfd, tmpfd, &m, 0, &err));
+	assert_int_equal(dh_p10_write(p, "abcd", 4), DH_OK);
+	assert_int_equal(testfs_count(t->root, NULL), 1);	/* tmp */
+	assert_int_equal(dh_p10_commit(p, "8.8", ".dcm", DH_DUP_KEEP, NULL,
+	    0), DH_OK);
+	assert_int_equal(faccessat(t->rootfd, "8.8.dcm", F_OK, 0), 0);
+	assert_non_null(p = dh_p10_begin_at(t->rootfd, tmpfd, &m, 0, &err));
+	assert_int_equal(dh_p10_commit(p, "8.8", ".dcm", DH_DUP_OVERWRITE,
+	    NULL, 0), DH_OK);
+	assert_non_null(p = dh_p10_begin_at(t->rootfd, tmpfd, &m, 0, &err));
+	dh_p10_abort(p);
+	assert_int_equal(unlinkat(t->rootfd, "8.8.dcm", 0), 0);
+	assert_int_equal(unlinkat(t->rootfd, "tmp", AT_REMOVEDIR), 0);
+	close(tmpfd);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, testfs_setup, \
 	    testfs_teardown)
 
@@ -385,6 +532,9 @@ main(void)
 		T(test_dh_p10_unsafe_names_are_refused),
 		T(test_dh_p10_abort_removes_temporary),
 		T(test_dh_p10_temporary_is_private),
+		T(test_dh_p10_sweep_removes_only_dead_writers_files),
+		T(test_dh_p10_sweep_work_is_bounded),
+		T(test_dh_p10_begin_at_moves_across_directories),
 	};
 
 	return (cmocka_run_group_tests_name("dh_p10", tests, NULL, NULL));

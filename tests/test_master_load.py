@@ -49,7 +49,7 @@ def test_200_concurrent_storescu(t):
             failed.append((i, err.decode("utf-8", "replace")[-300:]))
     check(not failed, "%d storescu failed, first: %r" %
           (len(failed), failed[:1]))
-    stored = sorted(os.listdir(store))
+    stored = sorted(n for n in os.listdir(store) if not n.startswith("."))
     check(len(stored) == CONCURRENT, "%d files stored" % len(stored))
     d.wait_children(0, 60)
     lines = d.lines(r'calling="LOAD\d{3}" called="STORESCP" '
