@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 	libconfig-dev libbsd-dev libcmocka-dev
 	dcmtk python3 python3-pydicom socat procps
-	clang libclang-rt-14-dev clang-tools valgrind cppcheck"
+	clang libclang-rt-14-dev clang-tools valgrind cppcheck strace"
 
 missing=""
 for p in $PKGS; do
