@@ -31,7 +31,7 @@ LINE = re.compile(r"^(?P<pid>\d+)\s+(?P<call>\w+)\((?P<args>.*)\)\s+= "
                   r"(?P<rc>-?\d+)")
 
 
-def strace_works(t):
+def strace_works():
     """Whether strace can trace a child here."""
     if shutil.which("strace") is None:
         return False
@@ -45,8 +45,9 @@ def traced_handler(t, name, trace):
     path = t.path(name + ".sh")
     with open(path, "w") as f:
         # LeakSanitizer cannot work under ptrace.
-        f.write("#!/bin/sh\nASAN_OPTIONS=detect_leaks=0 exec strace -f -y -qq -e trace=%s -o '%s' "
-                "'%s' \"$@\"\n" % (SYSCALLS, trace, t.store_scp))
+        f.write("#!/bin/sh\nASAN_OPTIONS=detect_leaks=0 exec strace -f -y "
+                "-qq -e trace=%s -o '%s' '%s' \"$@\"\n" %
+                (SYSCALLS, trace, t.store_scp))
     os.chmod(path, 0o755)
     return path
 
@@ -127,7 +128,7 @@ def test_b121_fsync_rename_fsync_then_answer(t):
 
 def main():
     t = Test("storeorder")
-    if not strace_works(t):
+    if not strace_works():
         print("SKIP: strace cannot trace here")
         t.cleanup()
         sys.exit(SKIP)
