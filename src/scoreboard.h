@@ -24,7 +24,7 @@ enum scoreboard_result {
 	SCOREBOARD_ERROR = -1,		/* errno set */
 	SCOREBOARD_ADMITTED = 0,
 	SCOREBOARD_OVER_ENTRY = 1,	/* ae[].max_associations */
-	SCOREBOARD_OVER_CALLING = 2	/* ae[].max_associations_per_calling_ae */
+	SCOREBOARD_OVER_CALLING = 2	/* ..._per_calling_ae */
 };
 
 struct scoreboard *scoreboard_create(unsigned int);
