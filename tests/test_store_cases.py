@@ -8,7 +8,8 @@ handler, and the live temporary file of a running handler never is.
 success, under each duplicate policy: every final file is byte for byte
 one of the objects sent, never a mixture, and each answer tells the
 truth (0000 only when that object, or under "keep" an earlier one, is
-stored; C001 only when it is not).
+stored; C001 only when it is not).  DUL_DUP_ROUNDS sets the rounds per policy
+(default 12).
 
 89: --min-free above the file system's free space refuses C-STOREs with
 A700, writes nothing and logs one line for many refusals; a small
