@@ -500,6 +500,7 @@ master_child(struct master *m, int fd, int reject, const char *peer,
 		_exit(WORKER_EXIT_INTERNAL);
 	}
 	sigprocmask(SIG_SETMASK, mask, NULL);
+	serve_oom_adjust(SERVE_WORKER_OOM_ADJ);
 	if (privsep_drop(&m->ids) == -1) {
 		log_error("cannot drop privileges to user %s", m->ids.user);
 		_exit(WORKER_EXIT_INTERNAL);

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -256,6 +257,36 @@ serve_inetd(const struct dul_conf *c, const struct privsep_id *ids)
 	serve_params(&p, c, &h);
 	p.sigfd = sigfd;
 	return (worker_run(&p, fd));
+}
+
+/*
+ * Raise this process's OOM score adjustment by adj (capped at 1000), so
+ * that the kernel's OOM killer picks a worker (and its handler, which
+ * inherits it) before the master.  Raising one's own needs no privilege;
+ * without /proc it is skipped.
+ */
+void
+serve_oom_adjust(int adj)
+{
+	char	 buf[16];
+	ssize_t	 n;
+	int	 fd, cur;
+
+	if ((fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC)) ==
+	    -1)
+		return;
+	if ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		cur = atoi(buf);
+		if (cur < 1000) {
+			cur = cur > 1000 - adj ? 1000 : cur + adj;
+			n = snprintf(buf, sizeof(buf), "%d\n", cur);
+			if (lseek(fd, 0, SEEK_SET) == -1 ||
+			    write(fd, buf, (size_t)n) != n)
+				log_debug("oom_score_adj: %s", strerror(errno));
+		}
+	}
+	close(fd);
 }
 
 /*

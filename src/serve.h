@@ -19,6 +19,7 @@ struct worker_params;
 #define DUL_EXIT_SYSTEM		111	/* OS failure at start-up */
 
 #define SERVE_REJECT_ARTIM	10000	/* reject worker ARTIM, ms */
+#define SERVE_WORKER_OOM_ADJ	500	/* added to a worker's OOM score */
 
 int	 serve_log(const struct dul_conf *, int, int);
 void	 serve_params(struct worker_params *, const struct dul_conf *,
@@ -26,6 +27,7 @@ void	 serve_params(struct worker_params *, const struct dul_conf *,
 int	 serve_signals(int);
 void	 serve_hold_signals(void);
 void	 serve_release_signals(void);
+void	 serve_oom_adjust(int);
 int	 serve_inetd(const struct dul_conf *, const struct privsep_id *);
 int	 serve_debug(const struct dul_conf *, const struct privsep_id *,
 	    struct listen_set *);
