@@ -187,7 +187,9 @@ handler_failed(struct handler *h, struct worker *w, uint16_t code,
 	va_end(ap);
 	log_errorx("handler failed: %s", msg);
 	worker_fail(w, "handler failed: %s", msg);
-	w->exit_code = WORKER_EXIT_PROTOCOL;
+	/* The worker's own failures (memory) are internal, not the handler's. */
+	w->exit_code = code == HIPC_ECODE_INTERNAL ? WORKER_EXIT_INTERNAL :
+	    WORKER_EXIT_PROTOCOL;
 	handler_error(h, code, msg);
 	h->closing = 1;
 	memset(&ev, 0, sizeof(ev));
