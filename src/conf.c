@@ -80,6 +80,8 @@ static int	 conf_parse_calling_ip(struct conf_ctx *,
 		    const config_setting_t *, void *);
 static int	 conf_parse_contexts(struct conf_ctx *,
 		    const config_setting_t *, void *);
+static int	 conf_parse_identity_types(struct conf_ctx *,
+		    const config_setting_t *, void *);
 static int	 conf_parse_abstract(struct conf_ctx *,
 		    const config_setting_t *, void *);
 static int	 conf_parse_transfer(struct conf_ctx *,
@@ -172,6 +174,16 @@ const struct conf_name conf_negotiation_names[] = {
 	{ NULL, 0 }
 };
 
+/* User identity types by name; the value is the PS3.7 type. */
+const struct conf_name conf_identity_names[] = {
+	{ "username", CONF_IDENTITY_USERNAME },
+	{ "username_passcode", CONF_IDENTITY_USERNAME_PASSCODE },
+	{ "kerberos", CONF_IDENTITY_KERBEROS },
+	{ "saml", CONF_IDENTITY_SAML },
+	{ "jwt", CONF_IDENTITY_JWT },
+	{ NULL, 0 }
+};
+
 const struct conf_name conf_roles_names[] = {
 	{ "scu", CONF_ROLES_SCU },
 	{ "both", CONF_ROLES_BOTH },
@@ -197,6 +209,10 @@ static const struct conf_key conf_server_keys[] = {
 	    max_associations_per_ip, 0, 65535),
 	K_ENUM("on_limit", struct conf_server, on_limit, conf_on_limit_names),
 	K_INT("reject_slots", struct conf_server, reject_slots, 0, 1024),
+	K_INT("max_connection_rate", struct conf_server, max_connection_rate,
+	    0, 1000000),
+	K_INT("connection_rate_burst", struct conf_server,
+	    connection_rate_burst, 0, 1000000),
 	K_STR("user", 0, struct conf_server, user, conf_check_user),
 	K_STR("group", 0, struct conf_server, group, conf_check_group),
 	K_STR("pidfile", 0, struct conf_server, pidfile,
@@ -247,6 +263,7 @@ static const struct conf_key conf_network_keys[] = {
 	K_STR("implementation_version", 0, struct conf_network,
 	    implementation_version, conf_check_version_name),
 	K_BOOL("strict_ae_titles", struct conf_network, strict_ae_titles),
+	K_BOOL("strict_user_info", struct conf_network, strict_user_info),
 	K_BOOL("uid_padding_fix", struct conf_network, uid_padding_fix),
 	K_ENUM("ts_preference", struct conf_network, ts_preference,
 	    conf_ts_names),
@@ -284,12 +301,17 @@ static const struct conf_key conf_ae_keys[] = {
 	K_ENUM("negotiation", struct conf_ae, negotiation,
 	    conf_negotiation_names),
 	K_INT("max_associations", struct conf_ae, max_associations, 0, 65535),
+	K_INT("max_associations_per_calling_ae", struct conf_ae,
+	    max_associations_per_calling_ae, 0, 65535),
+	K_BOOL("strict_user_info", struct conf_ae, strict_user_info),
+	K_BOOL("require_user_identity", struct conf_ae,
+	    require_user_identity),
+	K_FN("user_identity_types", 0, conf_parse_identity_types),
 	K_GROUP("timeouts", struct conf_ae, timeouts, conf_timeout_keys),
 	K_U32("max_pdu_receive", struct conf_ae, max_pdu_receive,
 	    4096, 4194304),
 	K_LATER("user"),
 	K_LATER("include_dir"),
-	K_LATER("max_associations_per_calling_ae"),
 	K_END
 };
 
@@ -320,6 +342,8 @@ conf_defaults(struct conf_ctx *ctx, struct dul_conf *c)
 	c->server.max_associations_per_ip = 0;
 	c->server.on_limit = CONF_ON_LIMIT_REJECT;
 	c->server.reject_slots = 8;
+	c->server.max_connection_rate = 0;
+	c->server.connection_rate_burst = 0;
 	c->server.shutdown_grace = 30;
 	c->logging.target = CONF_LOG_SYSLOG;
 	c->logging.facility = LOG_DAEMON;
@@ -773,6 +797,52 @@ conf_parse_contexts(struct conf_ctx *ctx, const config_setting_t *m,
 	return (0);
 }
 
+/*
+ * ae[].user_identity_types: the user identity types (PS3.7 D.3.3.7) an
+ * entry that requires one accepts, by name, at least one, each once.
+ */
+static int
+conf_parse_identity_types(struct conf_ctx *ctx, const config_setting_t *m,
+    void *t)
+{
+	struct conf_ae	*ae = t;
+	const char	*s = NULL, *near, *cand[nitems(conf_identity_names)];
+	size_t		 j;
+	int		 i, n;
+
+	if (!config_setting_is_array(m))
+		return (conf_err(ctx, m, "expected an array of strings, got %s",
+		    conf_type_name(m)));
+	if ((n = config_setting_length(m)) == 0)
+		return (conf_err(ctx, m, "needs at least one type"));
+	ae->user_identity_types = 0;
+	for (i = 0; i < n; i++) {
+		if (conf_get_string(ctx, config_setting_get_elem(m, i),
+		    &s) == -1)
+			return (-1);
+		for (j = 0; conf_identity_names[j].name != NULL; j++)
+			if (strcmp(conf_identity_names[j].name, s) == 0)
+				break;
+		if (conf_identity_names[j].name == NULL) {
+			for (j = 0; conf_identity_names[j].name != NULL; j++)
+				cand[j] = conf_identity_names[j].name;
+			near = conf_nearest(s, cand, j);
+			return (conf_err(ctx, config_setting_get_elem(m, i),
+			    "unknown user identity type \"%s\"%s%s%s", s,
+			    near != NULL ? "; did you mean \"" : " (username, "
+			    "username_passcode, kerberos, saml, jwt)",
+			    near != NULL ? near : "", near != NULL ? "\"?" :
+			    ""));
+		}
+		if (ae->user_identity_types &
+		    (1U << conf_identity_names[j].value))
+			return (conf_err(ctx, config_setting_get_elem(m, i),
+			    "\"%s\" is listed twice", s));
+		ae->user_identity_types |= 1U << conf_identity_names[j].value;
+	}
+	return (0);
+}
+
 /* contexts[].abstract: an abstract syntax UID pattern or abstract set. */
 static int
 conf_parse_abstract(struct conf_ctx *ctx, const config_setting_t *m,
@@ -871,6 +941,8 @@ conf_parse_ae_list(struct conf_ctx *ctx, const config_setting_t *m,
 		ae->negotiation = CONF_NEG_HANDLER;
 		ae->timeouts = c->timeouts;
 		ae->max_pdu_receive = c->network.max_pdu_receive;
+		ae->strict_user_info = c->network.strict_user_info;
+		ae->user_identity_types = CONF_IDENTITY_ALL;
 		if (conf_strdup(ctx, "/", &ae->workdir) == -1)
 			return (-1);
 		if (conf_walk(ctx, e, conf_ae_keys, ae) == -1)

@@ -85,6 +85,16 @@ enum conf_peer_roles {
 	CONF_ROLES_BOTH = 2		/* the peer may also act as SCP */
 };
 
+/* User identity types (PS3.7 D.3.3.7.1), as bits of user_identity_types. */
+enum conf_identity_type {
+	CONF_IDENTITY_USERNAME = 1,
+	CONF_IDENTITY_USERNAME_PASSCODE = 2,
+	CONF_IDENTITY_KERBEROS = 3,
+	CONF_IDENTITY_SAML = 4,
+	CONF_IDENTITY_JWT = 5
+};
+#define CONF_IDENTITY_ALL	0x3e	/* types 1 to 5 */
+
 /* Presentation context result (PS3.8 9.3.3.2, Table 9-18). */
 enum conf_pc_code {
 	CONF_PC_ACCEPTANCE = 0,
@@ -154,6 +164,10 @@ struct conf_ae {
 	size_t			 ncontexts;
 	enum conf_negotiation	 negotiation;
 	int			 max_associations;	/* 0 = global only */
+	int			 max_associations_per_calling_ae; /* 0 = off */
+	int			 strict_user_info;	/* network's, or own */
+	int			 require_user_identity;	/* 0x58 required */
+	unsigned int		 user_identity_types;	/* 1 << type */
 	struct conf_timeouts	 timeouts;	/* global + this entry's */
 	uint32_t		 max_pdu_receive;	/* effective */
 };
@@ -166,6 +180,8 @@ struct conf_server {
 	int			 max_associations_per_ip;	/* 0 = off */
 	enum conf_on_limit	 on_limit;
 	int			 reject_slots;
+	int			 max_connection_rate;	/* per second, 0 = off */
+	int			 connection_rate_burst;	/* 0 = the rate */
 	char			*user;		/* "" = unset */
 	char			*group;		/* "" = unset */
 	char			*pidfile;	/* "" = none */
@@ -192,6 +208,7 @@ struct conf_network {
 	char			*implementation_class_uid;
 	char			*implementation_version;
 	int			 strict_ae_titles;
+	int			 strict_user_info;	/* 0x51, 0x52 needed */
 	int			 uid_padding_fix;
 	enum conf_ts_preference	 ts_preference;
 	enum conf_ae_match	 ae_title_match;

@@ -90,6 +90,7 @@ extern const struct conf_name conf_match_names[];
 extern const struct conf_name conf_denied_names[];
 extern const struct conf_name conf_negotiation_names[];
 extern const struct conf_name conf_roles_names[];
+extern const struct conf_name conf_identity_names[];
 
 /* conf_walk.c */
 int	 conf_err_at(struct conf_ctx *, const char *, unsigned int,

@@ -136,7 +136,7 @@ static void
 conf_print_ae(FILE *fp, const struct conf_ae *ae)
 {
 	const struct conf_context	*cx;
-	size_t				 i;
+	size_t				 i, n;
 
 	fputs("  {\n    title = ", fp);
 	conf_print_string(fp, ae->title);
@@ -168,6 +168,21 @@ conf_print_ae(FILE *fp, const struct conf_ae *ae)
 	fprintf(fp, "    negotiation = \"%s\";\n",
 	    conf_name_of(conf_negotiation_names, ae->negotiation));
 	fprintf(fp, "    max_associations = %d;\n", ae->max_associations);
+	fprintf(fp, "    max_associations_per_calling_ae = %d;\n",
+	    ae->max_associations_per_calling_ae);
+	fprintf(fp, "    strict_user_info = %s;\n",
+	    ae->strict_user_info ? "true" : "false");
+	fprintf(fp, "    require_user_identity = %s;\n",
+	    ae->require_user_identity ? "true" : "false");
+	fputs("    user_identity_types = [", fp);
+	for (i = 0, n = 0; conf_identity_names[i].name != NULL; i++) {
+		if (!(ae->user_identity_types &
+		    (1U << conf_identity_names[i].value)))
+			continue;
+		fprintf(fp, "%s\"%s\"", n++ == 0 ? " " : ", ",
+		    conf_identity_names[i].name);
+	}
+	fputs(" ];\n", fp);
 	conf_print_timeouts(fp, "    ", &ae->timeouts);
 	fprintf(fp, "    max_pdu_receive = %u;\n", ae->max_pdu_receive);
 	fputs("  }", fp);
@@ -210,6 +225,10 @@ conf_print(FILE *fp, const struct dul_conf *c)
 	fprintf(fp, "  on_limit = \"%s\";\n",
 	    conf_name_of(conf_on_limit_names, c->server.on_limit));
 	fprintf(fp, "  reject_slots = %d;\n", c->server.reject_slots);
+	fprintf(fp, "  max_connection_rate = %d;\n",
+	    c->server.max_connection_rate);
+	fprintf(fp, "  connection_rate_burst = %d;\n",
+	    c->server.connection_rate_burst);
 	fputs("  user = ", fp);
 	conf_print_string(fp, c->server.user);
 	fputs(";\n  group = ", fp);
@@ -252,6 +271,8 @@ conf_print(FILE *fp, const struct dul_conf *c)
 	conf_print_string(fp, c->network.implementation_version);
 	fprintf(fp, ";\n  strict_ae_titles = %s;\n",
 	    c->network.strict_ae_titles ? "true" : "false");
+	fprintf(fp, "  strict_user_info = %s;\n",
+	    c->network.strict_user_info ? "true" : "false");
 	fprintf(fp, "  uid_padding_fix = %s;\n",
 	    c->network.uid_padding_fix ? "true" : "false");
 	fprintf(fp, "  ts_preference = \"%s\";\n",

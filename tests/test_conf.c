@@ -418,6 +418,66 @@ test_conf_minimal_file_gets_defaults(void **state)
 	conf_free(&c);
 }
 
+/*
+ * The negotiation policy keys: network.strict_user_info is each entry's
+ * default and an entry may override it; user identity is off unless
+ * required, with every type accepted unless listed; the per-entry limits
+ * are read, and all of it prints back the same.
+ */
+static void
+test_conf_negotiation_policy_keys(void **state)
+{
+	struct dul_conf	 c, c2;
+	char		 err[CONF_ERR_MAX];
+	char		*text, *again;
+	const char	*p;
+
+	(void)state;
+	load_text("config_version = 1;\n"
+	    "network : { strict_user_info = true; };\n"
+	    "ae = ( { title = \"A\"; handler = \"/bin/true\"; },\n"
+	    "  { title = \"B\"; handler = \"/bin/true\"; "
+	    "strict_user_info = false; require_user_identity = true; "
+	    "user_identity_types = [ \"jwt\", \"username_passcode\" ]; "
+	    "max_associations = 2; max_associations_per_calling_ae = 1; "
+	    "} );\n", &c);
+	assert_int_equal(c.network.strict_user_info, 1);
+	assert_int_equal(c.ae[0].strict_user_info, 1);
+	assert_int_equal(c.ae[0].require_user_identity, 0);
+	assert_int_equal(c.ae[0].user_identity_types, CONF_IDENTITY_ALL);
+	assert_int_equal(c.ae[0].max_associations, 0);
+	assert_int_equal(c.ae[0].max_associations_per_calling_ae, 0);
+	assert_int_equal(c.ae[1].strict_user_info, 0);
+	assert_int_equal(c.ae[1].require_user_identity, 1);
+	assert_int_equal(c.ae[1].user_identity_types,
+	    (1U << CONF_IDENTITY_JWT) |
+	    (1U << CONF_IDENTITY_USERNAME_PASSCODE));
+	assert_int_equal(c.ae[1].max_associations, 2);
+	assert_int_equal(c.ae[1].max_associations_per_calling_ae, 1);
+	text = print_conf(&c);
+	assert_non_null(strstr(text, "user_identity_types = [ "
+	    "\"username_passcode\", \"jwt\" ];"));
+	assert_non_null(strstr(text, "max_associations_per_calling_ae = 1;"));
+	p = write_file("printed.conf", text, 0644);
+	if (conf_load(p, &c2, 0, err, sizeof(err)) != 0)
+		fail_msg("%s\n%s", err, text);
+	again = print_conf(&c2);
+	assert_string_equal(text, again);
+	assert_int_equal(c2.ae[1].user_identity_types,
+	    c.ae[1].user_identity_types);
+	free(text);
+	free(again);
+	conf_free(&c2);
+	conf_free(&c);
+
+	/* Without network.strict_user_info, entries are lenient. */
+	load_text("config_version = 1;\n"
+	    "ae = ( { title = \"A\"; handler = \"/bin/true\"; } );\n", &c);
+	assert_int_equal(c.network.strict_user_info, 0);
+	assert_int_equal(c.ae[0].strict_user_info, 0);
+	conf_free(&c);
+}
+
 /* Values that are not defaults, including fractions and escapes. */
 static const char variety_conf[] =
     "config_version = 1;\n"
@@ -1050,6 +1110,7 @@ main(void)
 		cmocka_unit_test(test_conf_example_loads_every_value),
 		cmocka_unit_test(test_conf_minimal_file_gets_defaults),
 		cmocka_unit_test(test_conf_print_round_trips),
+		cmocka_unit_test(test_conf_negotiation_policy_keys),
 		cmocka_unit_test(test_conf_bad_files_fail_with_file_and_line),
 		cmocka_unit_test(test_conf_missing_file_names_it),
 		cmocka_unit_test(test_conf_failed_reload_keeps_old),
