@@ -20,6 +20,7 @@
 
 struct dul_conf;
 struct conf_ae;
+struct scoreboard;
 
 #define HANDLER_LINE_MAX	4096	/* one logged line of its output */
 #define HANDLER_SMALL_FRAME	1024	/* bodies copied to go in one write */
@@ -35,6 +36,7 @@ struct handler_out {
 struct handler {
 	const struct dul_conf	*conf;
 	const struct conf_ae	*ae;
+	struct scoreboard	*sb;		/* the master's, or NULL */
 	pid_t			 pid;
 	int			 pidfd;		/* or -1 */
 	int			 to_h;		/* our end of fd 3 */

@@ -15,6 +15,7 @@
 #include "handler.h"
 #include "log.h"
 #include "pdu.h"
+#include "scoreboard.h"
 #include "worker.h"
 
 static void	policy_pctx(const struct dul_conf *, const struct conf_ae *,
@@ -23,6 +24,10 @@ static void	policy_pctx(const struct dul_conf *, const struct conf_ae *,
 static void	policy_roles(const struct pdu_assoc *, struct worker_pctx *,
 		    enum conf_peer_roles);
 static void	policy_timeouts(struct worker *, const struct conf_ae *);
+static int	policy_user_info(struct worker *, const struct conf_ae *,
+		    const struct pdu_assoc *, struct fsm_rj *);
+static int	policy_limits(struct handler *, struct worker *,
+		    const struct conf_ae *, struct fsm_rj *);
 
 /* Fill in a reject triple and say why, once, in the log. */
 static int
@@ -34,6 +39,95 @@ policy_reject(struct worker *w, struct fsm_rj *rj, uint8_t reason,
 	rj->reason = reason;
 	log_info("rejecting association: %s", why);
 	worker_fail(w, "%s", why);
+	return (-1);
+}
+
+/*
+ * The entry's demands on the user information item: with
+ * strict_user_info, the Maximum Length (0x51) and Implementation Class
+ * UID (0x52) sub-items PS3.7 D.3.3 makes mandatory; with
+ * require_user_identity, a User Identity sub-item (0x58) of an accepted
+ * type.  What is missing is refused with RJ (1, 1, 1): permanent, since
+ * the peer must be configured differently before a retry can succeed,
+ * and without a reason, since PS3.8 Table 9-21 has none for either.
+ * The server checks only that an identity is there: the handler judges
+ * it.
+ */
+static int
+policy_user_info(struct worker *w, const struct conf_ae *ae,
+    const struct pdu_assoc *rq, struct fsm_rj *rj)
+{
+	const char	*missing = NULL;
+	char		 why[160];
+	unsigned int	 type;
+
+	if (!rq->ui.has_max_length)
+		missing = "Maximum Length";
+	else if (!rq->ui.has_impl_class_uid || rq->ui.impl_class_uid.len == 0)
+		missing = "Implementation Class UID";
+	if (missing != NULL && ae->strict_user_info) {
+		snprintf(why, sizeof(why), "no %s sub-item in the user "
+		    "information (strict_user_info)", missing);
+		return (policy_reject(w, rj, PDU_RJ_USER_NO_REASON, why));
+	}
+	if (!rq->ui.has_impl_class_uid || rq->ui.impl_class_uid.len == 0)
+		log_warnx("peer sent no implementation class UID; accepted "
+		    "(strict_user_info = false)");
+	if (!ae->require_user_identity)
+		return (0);
+	if (!rq->ui.has_user_identity)
+		return (policy_reject(w, rj, PDU_RJ_USER_NO_REASON, "no user "
+		    "identity (require_user_identity)"));
+	type = rq->ui.user_identity.type;
+	if (type > 31 || !(ae->user_identity_types & (1U << type))) {
+		snprintf(why, sizeof(why), "user identity type %u not accepted "
+		    "(user_identity_types)", type);
+		return (policy_reject(w, rj, PDU_RJ_USER_NO_REASON, why));
+	}
+	return (0);
+}
+
+/*
+ * The entry's own association limits, counted on the master's scoreboard
+ * (none under -i and -d, where the super-server's limits apply).  Over a
+ * limit: RJ (2, 3, 2), as for the global limit.  A scoreboard that fails
+ * is logged and does not refuse anyone.
+ */
+static int
+policy_limits(struct handler *h, struct worker *w, const struct conf_ae *ae,
+    struct fsm_rj *rj)
+{
+	enum scoreboard_result	 r;
+	char			 esc[PDU_AE_LEN * 4 + 1];
+	int			 n;
+
+	if (h->sb == NULL || (ae->max_associations == 0 &&
+	    ae->max_associations_per_calling_ae == 0))
+		return (0);
+	r = scoreboard_enter(h->sb, ae->title, w->neg.calling,
+	    ae->max_associations, ae->max_associations_per_calling_ae, &n);
+	if (r == SCOREBOARD_ADMITTED)
+		return (0);
+	if (r == SCOREBOARD_ERROR) {
+		log_error("scoreboard: %s limits not applied", ae->title);
+		return (0);
+	}
+	rj->result = PDU_RJ_TRANSIENT;
+	rj->source = PDU_RJ_SOURCE_PROVIDER_PRES;
+	rj->reason = PDU_RJ_PRES_LOCAL_LIMIT_EXCEEDED;
+	log_vis(esc, sizeof(esc), w->neg.calling, strlen(w->neg.calling));
+	if (r == SCOREBOARD_OVER_ENTRY) {
+		log_warnx("rejecting association: %s has %d associations "
+		    "(max_associations = %d)", ae->title, n,
+		    ae->max_associations);
+		worker_fail(w, "association limit of %s reached", ae->title);
+	} else {
+		log_warnx("rejecting association: %s has %d associations "
+		    "from \"%s\" (max_associations_per_calling_ae = %d)",
+		    ae->title, n, esc, ae->max_associations_per_calling_ae);
+		worker_fail(w, "association limit of %s for \"%s\" reached",
+		    ae->title, esc);
+	}
 	return (-1);
 }
 
@@ -144,6 +238,7 @@ handler_policy_route(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 	const struct sockaddr	*sa = (const struct sockaddr *)&w->peer.ss;
 	char			 why[320], esc[PDU_AE_LEN * 4 + 1];
 	unsigned int		 i;
+	int			 r;
 
 	log_vis(esc, sizeof(esc), neg->called, strlen(neg->called));
 	if (conf->network.strict_ae_titles &&
@@ -194,14 +289,25 @@ handler_policy_route(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 	neg->ae_config = ae->title;
 	neg->our_max = ae->max_pdu_receive;
 	policy_timeouts(w, ae);
+	if (policy_user_info(w, ae, rq, rj) == -1)
+		return (-1);
 	for (i = 0; i < rq->n_pctx; i++)
 		policy_pctx(conf, ae, rq, i, &neg->pctx[i]);
-	if (ae->negotiation != CONF_NEG_POLICY)
-		return (0);
-	/* The policy has the last word: nothing usable costs no exec. */
-	for (i = 0; i < rq->n_pctx; i++)
-		if (neg->pctx[i].result == PDU_PCTX_ACCEPTANCE)
-			return (0);
-	return (policy_reject(w, rj, PDU_RJ_USER_NO_REASON,
-	    "no proposed presentation context is acceptable"));
+	if (ae->negotiation == CONF_NEG_POLICY) {
+		/* The policy has the last word: nothing usable, no exec. */
+		for (i = 0; i < rq->n_pctx; i++)
+			if (neg->pctx[i].result == PDU_PCTX_ACCEPTANCE)
+				break;
+		if (i == rq->n_pctx)
+			return (policy_reject(w, rj, PDU_RJ_USER_NO_REASON,
+			    "no proposed presentation context is acceptable"));
+		/* The AC goes out without a handler: it must be sendable. */
+		if ((r = worker_ac_check(w)) != 0) {
+			snprintf(why, sizeof(why), "the A-ASSOCIATE-AC "
+			    "cannot be built: %s", pdu_strerror(r));
+			return (policy_reject(w, rj, PDU_RJ_USER_NO_REASON,
+			    why));
+		}
+	}
+	return (policy_limits(h, w, ae, rj));
 }

@@ -242,6 +242,7 @@ void	 worker_fail(struct worker *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 worker_peer_fill(struct worker_peer *, int fd);
 int	 worker_pctx_accepted(const struct worker *, uint8_t);
+int	 worker_ac_check(struct worker *);
 void	 worker_params_default(struct worker_params *);
 void	 worker_set_timeouts(struct worker *,
 	    const struct worker_timeouts *);

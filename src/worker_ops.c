@@ -45,6 +45,8 @@ static void	op_p_abort_ind(void *, uint8_t);
 static void	worker_send(struct worker *, const void *, ssize_t);
 static uint64_t	worker_send_deadline(const struct worker *);
 static void	worker_set_outcome(struct worker *, const char *);
+static size_t	worker_ac_fill(struct worker *, struct pdu_assoc *);
+static struct pdu_assoc *worker_ac_map(void);
 
 const struct fsm_ops worker_fsm_ops = {
 	.now = op_now,
@@ -177,42 +179,26 @@ worker_any_accepted(const struct worker *w)
 }
 
 /*
- * AE-7: build the A-ASSOCIATE-AC from the negotiation.  Every proposed
+ * Fill ac with the A-ASSOCIATE-AC the negotiation answers the RQ with, and
+ * return the size of a buffer that holds it encoded.  Every proposed
  * context is answered; a rejected one echoes the first proposed transfer
  * syntax (digest 6.5).  The 64 bytes at RQ offsets 10..73 go back
- * verbatim.
+ * verbatim.  ac points into the RQ and the negotiation.
  */
-static void
-op_send_ac(void *ctx, const void *rsp)
+static size_t
+worker_ac_fill(struct worker *w, struct pdu_assoc *ac)
 {
-	struct worker		*w = ctx;
 	struct worker_neg	*neg = &w->neg;
-	struct pdu_assoc	*ac;
 	struct pdu_user_info	*ui;
 	struct worker_pctx	*wp;
-	uint8_t			*buf;
 	size_t			 cap;
 	unsigned int		 i, j;
-	ssize_t			 n;
 
-	(void)rsp;
 	cap = 4096 + PDU_MAX_PCTX * 160 + PDU_MAX_ROLES * 80 +
 	    neg->identity_rsp_len;
 	for (i = 0; i < neg->n_ext_rsp && i < PDU_MAX_EXT_NEG; i++)
 		cap += 8 + neg->ext_rsp[i].sop_class.len +
 		    neg->ext_rsp[i].info.len;
-	/* Mapped, not allocated: its untouched pages cost nothing. */
-	if ((ac = mmap(NULL, sizeof(*ac), PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
-		ac = NULL;
-	if (ac == NULL || (buf = malloc(cap)) == NULL) {
-		if (ac != NULL)
-			munmap(ac, sizeof(*ac));
-		log_error("A-ASSOCIATE-AC");
-		w->exit_code = WORKER_EXIT_INTERNAL;
-		w->send_failed = 1;
-		return;
-	}
 	ac->echo = w->rq.echo;
 	ac->n_pctx = neg->n_pctx;
 	ui = &ac->ui;
@@ -223,14 +209,17 @@ op_send_ac(void *ctx, const void *rsp)
 		if (wp->result == PDU_PCTX_ACCEPTANCE) {
 			ac->pctx[i].ts.p = (const uint8_t *)wp->ts;
 			ac->pctx[i].ts.len = strlen(wp->ts);
-		} else
+		} else {
 			ac->pctx[i].ts = w->rq.pctx[i].ts;
+			cap += w->rq.pctx[i].ts.len;
+		}
 		ac->pctx[i].n_ts = 1;
 		if (wp->result != PDU_PCTX_ACCEPTANCE || !wp->role_proposed)
 			continue;
 		/* PS3.7 D.3.3.4: at most one answer per SOP class. */
 		for (j = 0; j < ui->n_roles; j++)
-			if (ui->roles[j].sop_class.len == strlen(wp->abstract) &&
+			if (ui->roles[j].sop_class.len ==
+			    strlen(wp->abstract) &&
 			    memcmp(ui->roles[j].sop_class.p, wp->abstract,
 			    ui->roles[j].sop_class.len) == 0)
 				break;
@@ -267,6 +256,68 @@ op_send_ac(void *ctx, const void *rsp)
 		ui->has_user_identity_ac = 1;
 		ui->server_response.p = neg->identity_rsp;
 		ui->server_response.len = neg->identity_rsp_len;
+	}
+	return (cap);
+}
+
+/* An A-ASSOCIATE-AC struct, mapped: its untouched pages cost nothing. */
+static struct pdu_assoc *
+worker_ac_map(void)
+{
+	struct pdu_assoc	*ac;
+
+	ac = mmap(NULL, sizeof(*ac), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return (ac == MAP_FAILED ? NULL : ac);
+}
+
+/*
+ * Return 0 if the negotiation as it stands makes an A-ASSOCIATE-AC that
+ * can be encoded (every item within its 16-bit length), else the
+ * encoder's error, or PDU_ERR_SPACE when there is no memory to try.  A
+ * policy that decides the AC alone asks this before it accepts, so that
+ * a request it cannot answer is rejected rather than left unanswered.
+ */
+int
+worker_ac_check(struct worker *w)
+{
+	struct pdu_assoc	*ac;
+	uint8_t			*buf = NULL;
+	size_t			 cap;
+	ssize_t			 n = PDU_ERR_SPACE;
+
+	if ((ac = worker_ac_map()) == NULL)
+		return (PDU_ERR_SPACE);
+	cap = worker_ac_fill(w, ac);
+	if ((buf = malloc(cap)) != NULL)
+		n = pdu_encode_assoc_ac(buf, cap, ac);
+	free(buf);
+	munmap(ac, sizeof(*ac));
+	return (n < 0 ? (int)n : 0);
+}
+
+/* AE-7: send the A-ASSOCIATE-AC the negotiation makes. */
+static void
+op_send_ac(void *ctx, const void *rsp)
+{
+	struct worker		*w = ctx;
+	struct pdu_assoc	*ac;
+	uint8_t			*buf = NULL;
+	size_t			 cap;
+	ssize_t			 n;
+
+	(void)rsp;
+	if ((ac = worker_ac_map()) != NULL) {
+		cap = worker_ac_fill(w, ac);
+		buf = malloc(cap);
+	}
+	if (ac == NULL || buf == NULL) {
+		if (ac != NULL)
+			munmap(ac, sizeof(*ac));
+		log_error("A-ASSOCIATE-AC");
+		w->exit_code = WORKER_EXIT_INTERNAL;
+		w->send_failed = 1;
+		return;
 	}
 	n = pdu_encode_assoc_ac(buf, cap, ac);
 	worker_send(w, buf, n);

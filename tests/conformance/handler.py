@@ -273,6 +273,11 @@ class Handler:
             elif tag in (0x0002, 0x0003):
                 rec["calling" if tag == 2 else "called"] = value.decode(
                     "latin-1")
+            elif tag == 0x0030:
+                ident = dict(tlv_items(value))
+                rec["identity"] = [ident[0x0031][0],
+                                   ident[0x0033].decode("latin-1"),
+                                   len(ident.get(0x0034, b""))]
         rec["contexts"] = contexts
         rec["decided"] = decided
         self.trace(**rec)

@@ -28,8 +28,9 @@ import harness  # noqa: E402
 import test_battery  # noqa: E402
 import test_daemon  # noqa: E402
 import test_fsm  # noqa: E402
+import test_negotiation  # noqa: E402
 
-MODULES = [test_fsm, test_battery, test_daemon]
+MODULES = [test_fsm, test_battery, test_daemon, test_negotiation]
 TEST_TIMEOUT = 60.0      # no single test may take longer
 SUITE_TIMEOUT = 600.0    # nor the whole suite
 
