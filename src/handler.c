@@ -32,6 +32,8 @@
 
 static int	h_start(void *, struct worker *);
 static void	h_pdata_ind(void *, struct worker *, const uint8_t *, size_t);
+static void	h_pdata_pipe(void *, struct worker *);
+static size_t	h_splice_some(struct handler *, struct link *);
 static void	h_release_ind(void *, struct worker *);
 static void	h_release_cnf(void *, struct worker *, int);
 static void	h_abort_ind(void *, struct worker *, uint8_t, uint8_t);
@@ -67,6 +69,7 @@ const struct su_ops handler_su_ops = {
 	.start = h_start,
 	.assoc_ind = handler_assoc_ind,
 	.pdata_ind = h_pdata_ind,
+	.pdata_pipe = h_pdata_pipe,
 	.release_ind = h_release_ind,
 	.release_cnf = h_release_cnf,
 	.abort_ind = h_abort_ind,
@@ -435,6 +438,70 @@ h_pdata_ind(void *ctx, struct worker *w, const uint8_t *p, size_t len)
 	    p == w->link.body && HIPC_HDR_LEN <= LINK_HEADROOM) == -1)
 		handler_failed(h, w, HIPC_ECODE_INTERNAL,
 		    "cannot queue P-DATA: %s", strerror(errno));
+}
+
+/*
+ * Move a spliced body from the link's pipe to fd 3, enlarging fd 3 once
+ * as h_write_some() does.  Returns how many bytes went.
+ */
+static size_t
+h_splice_some(struct handler *h, struct link *l)
+{
+	ssize_t	 n;
+	size_t	 done = 0;
+	int	 tries;
+
+	for (tries = 0; tries < 4 && l->pipe_len > 0; tries++) {
+		if ((n = link_pipe_splice(l, h->to_h)) > 0) {
+			done += (size_t)n;
+			if (l->pipe_len == 0)
+				break;
+		} else if (n == -1 && errno == EINTR)
+			continue;
+		else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			h->write_errno = errno;
+			break;
+		}
+		if (h->pipe_grown)
+			break;
+		h->pipe_grown = 1;
+		if (fcntl(h->to_h, F_SETPIPE_SZ, HANDLER_PIPE_MAX) == -1)
+			break;
+	}
+	return (done);
+}
+
+/*
+ * DT-2, AR-6 for a body the link spliced into its pipe: the same frame as
+ * h_pdata_ind(), its header written and its body moved from pipe to pipe;
+ * what fd 3 does not take is read into the queue.
+ */
+static void
+h_pdata_pipe(void *ctx, struct worker *w)
+{
+	struct handler	*h = ctx;
+	struct link	*l = &w->link;
+	const uint8_t	*p;
+	uint8_t		 hdr[HIPC_HDR_LEN];
+	size_t		 done = 0;
+	ssize_t		 n;
+
+	if (h->failed || h->closing)
+		return;
+	hipc_hdr_put(hdr, HIPC_PDATA_IND, (uint32_t)l->pipe_len);
+	if (h->to_h != -1 && h->oq_len == h->oq_off && h->write_errno == 0)
+		done = h_write_some(h, hdr, sizeof(hdr), 1);
+	if (done == sizeof(hdr))
+		(void)h_splice_some(h, l);
+	else if (h_queue_bytes(h, hdr + done, sizeof(hdr) - done) == -1)
+		goto fail;
+	if (l->pipe_len > 0 && ((n = link_pipe_copy(l, &p)) == -1 ||
+	    h_queue_bytes(h, p, (size_t)n) == -1))
+		goto fail;
+	return;
+fail:
+	handler_failed(h, w, HIPC_ECODE_INTERNAL, "cannot queue P-DATA: %s",
+	    strerror(errno));
 }
 
 /* Queue a message without a body. */

@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,18 +17,28 @@
 #include "link.h"
 #include "pdu.h"
 
+#define LINK_LOOKS_NEXT	2	/* link_unsplice(): read the rest into body */
+#define LINK_PIPE_MAX	(1024 * 1024)	/* largest size asked for sp */
+
+static int	link_pipe(struct link *);
+static void	link_pipe_close(struct link *);
+static int	link_unsplice(struct link *);
+static int	link_read_pipe(struct link *);
+
 /* Take over a connected, non-blocking socket. */
 void
 link_init(struct link *l, int fd)
 {
 	memset(l, 0, sizeof(*l));
 	l->fd = fd;
+	l->sp[0] = l->sp[1] = -1;
 }
 
-/* Release the body buffer; the socket is the caller's. */
+/* Release the body buffer and the pipe; the socket is the caller's. */
 void
 link_free(struct link *l)
 {
+	link_pipe_close(l);
 	free(l->mem);
 	l->mem = l->body = NULL;
 	l->body_cap = 0;
@@ -44,6 +55,13 @@ link_in_pdu(const struct link *l)
 void
 link_next(struct link *l)
 {
+	const uint8_t	*p;
+
+	/* What the caller left of a spliced body goes. */
+	if (l->in_pipe && l->pipe_len > 0 && link_pipe_copy(l, &p) == -1)
+		link_pipe_close(l);
+	l->in_pipe = 0;
+	l->pipe_len = 0;
 	l->hdr_got = 0;
 	l->body_got = 0;
 	l->pdu_started = 0;
@@ -81,7 +99,12 @@ link_recv(struct link *l, void *p, size_t len)
  * Read what the socket has towards the current PDU.  The header is checked
  * against the limits before the body is sized, allocated or read
  * (PS3.8 9.3.1; digest 12).  Returns LINK_PDU when h and body hold a whole
- * PDU, which stays there until link_next().
+ * PDU, which stays there until link_next().  With splice_ok set before the
+ * header comes, a P-DATA-TF body of LINK_SPLICE_MIN bytes or more may
+ * instead go to the link's pipe (in_pipe set, pipe_len bytes in sp[0],
+ * body holding only its PDV headers, already checked as the decoder
+ * would): the caller moves it on with link_pipe_splice() or
+ * link_pipe_copy(), and link_next() drops whatever it left.
  */
 int
 link_read(struct link *l, const struct pdu_limits *lim, enum pdu_phase ph)
@@ -117,6 +140,19 @@ link_read(struct link *l, const struct pdu_limits *lim, enum pdu_phase ph)
 			l->body_cap = l->h.len;
 		}
 		l->body_got = 0;
+		l->in_pipe = 0;
+		if (l->splice_ok && !l->no_splice &&
+		    l->h.type == PDU_P_DATA_TF &&
+		    l->h.len >= LINK_SPLICE_MIN && link_pipe(l) == 0) {
+			l->in_pipe = 1;
+			l->pipe_len = l->hdrs_len = l->pdvh_got = 0;
+			l->frag_left = 0;
+		}
+	}
+	if (l->in_pipe && (r = link_read_pipe(l)) != LINK_LOOKS_NEXT) {
+		if (r == LINK_PDU)
+			l->pdus_in++;
+		return (r);
 	}
 	while (size_sub(l->h.len, l->body_got, &want) == BUF_OK && want > 0) {
 		n = link_recv(l, l->body + l->body_got, want);
@@ -126,6 +162,209 @@ link_read(struct link *l, const struct pdu_limits *lim, enum pdu_phase ph)
 	}
 	l->pdus_in++;
 	return (LINK_PDU);
+}
+
+/*
+ * Have the link's pipe ready for a body of h.len bytes: about four times
+ * that, since a page in the pipe may hold only part of one (the sender's
+ * segments).  Returns -1 if it cannot be had, and the body is read as
+ * usual.
+ */
+static int
+link_pipe(struct link *l)
+{
+#ifdef SPLICE_F_NONBLOCK
+	size_t	 want = 4 * (size_t)l->h.len;
+	int	 n;
+
+	if (l->sp[0] == -1) {
+		if (pipe2(l->sp, O_NONBLOCK | O_CLOEXEC) == -1) {
+			l->sp[0] = l->sp[1] = -1;
+			l->no_splice = 1;
+			return (-1);
+		}
+		if ((n = fcntl(l->sp[0], F_GETPIPE_SZ)) <= 0) {
+			link_pipe_close(l);
+			return (-1);
+		}
+		l->sp_cap = (size_t)n;
+	}
+	if (l->sp_cap < want && l->sp_cap < LINK_PIPE_MAX &&
+	    (n = fcntl(l->sp[0], F_SETPIPE_SZ, want < LINK_PIPE_MAX ? want :
+	    LINK_PIPE_MAX)) > 0)
+		l->sp_cap = (size_t)n;
+	return (l->sp_cap / 2 >= l->h.len ? 0 : -1);
+#else
+	(void)l;
+	return (-1);
+#endif
+}
+
+/* Close the link's pipe; link_pipe() makes another when needed. */
+static void
+link_pipe_close(struct link *l)
+{
+	if (l->sp[0] != -1) {
+		close(l->sp[0]);
+		close(l->sp[1]);
+	}
+	l->sp[0] = l->sp[1] = -1;
+	l->sp_cap = 0;
+}
+
+/*
+ * Give up splicing this body: read what went into the pipe back into the
+ * body buffer, where the rest will follow it; the PDV header being read
+ * goes behind it.  The decoder then sees exactly the bytes it would have.
+ */
+static int
+link_unsplice(struct link *l)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	while (off < l->pipe_len) {
+		n = read(l->sp[0], l->body + off, l->pipe_len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (LINK_ERR);
+		off += (size_t)n;
+	}
+	memcpy(l->body + off, l->pdvh, l->pdvh_got);
+	l->in_pipe = 0;
+	l->pipe_len = l->hdrs_len = l->pdvh_got = 0;
+	l->frag_left = 0;
+	return (LINK_LOOKS_NEXT);
+}
+
+/*
+ * Read a P-DATA-TF body into the link's pipe: each PDV header with
+ * recv(), checked (length within the body, an odd context ID) and
+ * written to the pipe and kept in body, 6 bytes each; each fragment
+ * spliced from the socket into the pipe, never through this process.
+ * Whatever is not as expected (a bad header, a full pipe, a descriptor
+ * that cannot splice) falls back to reading into body (LINK_LOOKS_NEXT),
+ * so errors are found and reported exactly as without splicing.
+ */
+static int
+link_read_pipe(struct link *l)
+{
+#ifdef SPLICE_F_NONBLOCK
+	size_t	 want, left;
+	ssize_t	 n;
+	uint32_t ilen;
+	uint8_t	 c;
+
+	while (size_sub(l->h.len, l->body_got, &left) == BUF_OK && left > 0) {
+		if (l->frag_left == 0) {
+			want = PDU_PDV_HDR_LEN - l->pdvh_got;
+			if (want > left)
+				want = left;
+			n = link_recv(l, l->pdvh + l->pdvh_got, want);
+			if (n <= 0)
+				return ((int)n);
+			l->pdvh_got += (size_t)n;
+			l->body_got += (size_t)n;
+			left -= (size_t)n;
+			if (l->pdvh_got < PDU_PDV_HDR_LEN) {
+				if (left == 0)
+					return (link_unsplice(l));
+				continue;
+			}
+			ilen = get_u32(l->pdvh);
+			if (ilen < 2 || ilen - 2 > left ||
+			    (l->pdvh[4] & 1) == 0 ||
+			    write(l->sp[1], l->pdvh, PDU_PDV_HDR_LEN) !=
+			    PDU_PDV_HDR_LEN)
+				return (link_unsplice(l));
+			memcpy(l->body + l->hdrs_len, l->pdvh, PDU_PDV_HDR_LEN);
+			l->hdrs_len += PDU_PDV_HDR_LEN;
+			l->pipe_len += PDU_PDV_HDR_LEN;
+			l->pdvh_got = 0;
+			l->frag_left = ilen - 2;
+			continue;
+		}
+		n = splice(l->fd, NULL, l->sp[1], NULL, l->frag_left,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			l->frag_left -= (uint32_t)n;
+			l->body_got += (size_t)n;
+			l->pipe_len += (size_t)n;
+			l->bytes_in += (uint64_t)n;
+			continue;
+		}
+		if (n == 0)
+			return (LINK_EOF);
+		if (errno == EINTR)
+			continue;
+		if (errno == ECONNRESET || errno == EPIPE || errno == ETIMEDOUT)
+			return (LINK_EOF);
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* Nothing to read, or no room left in the pipe? */
+			n = recv(l->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+			if (n == -1 && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK))
+				return (LINK_AGAIN);
+			if (n == 0)
+				return (LINK_EOF);
+		} else
+			l->no_splice = 1;	/* this descriptor cannot */
+		return (link_unsplice(l));
+	}
+	l->pdus_spliced++;
+	return (LINK_PDU);
+#else
+	return (link_unsplice(l));
+#endif
+}
+
+/*
+ * Move what is left of a spliced body from the link's pipe into fd, a
+ * pipe, without waiting.  Returns the bytes moved, or -1 (errno).
+ */
+ssize_t
+link_pipe_splice(struct link *l, int fd)
+{
+#ifdef SPLICE_F_NONBLOCK
+	ssize_t	 n;
+
+	if (!l->in_pipe || l->pipe_len == 0)
+		return (0);
+	n = splice(l->sp[0], NULL, fd, NULL, l->pipe_len,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n > 0)
+		l->pipe_len -= (size_t)n;
+	return (n);
+#else
+	(void)l;
+	(void)fd;
+	errno = EINVAL;
+	return (-1);
+#endif
+}
+
+/*
+ * Read what is left of a spliced body into the body buffer (which held
+ * only its PDV headers) and point *p at it.  Returns its length, or -1.
+ */
+ssize_t
+link_pipe_copy(struct link *l, const uint8_t **p)
+{
+	size_t	 off = 0, len = l->pipe_len;
+	ssize_t	 n;
+
+	*p = l->body;
+	while (off < len) {
+		n = read(l->sp[0], l->body + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		off += (size_t)n;
+	}
+	l->pipe_len = 0;
+	return ((ssize_t)len);
 }
 
 /*

@@ -19,6 +19,12 @@
  */
 #define LINK_HEADROOM	8
 
+/*
+ * A P-DATA-TF body at least this long may be spliced (see link_read()):
+ * below it, the system calls cost more than the copies they save.
+ */
+#define LINK_SPLICE_MIN	4096
+
 /* link_read() results. */
 #define LINK_PDU	 1	/* a whole PDU is in hdr/body */
 #define LINK_AGAIN	 0	/* need more bytes; poll for input */
@@ -40,6 +46,19 @@ struct link {
 
 	uint64_t	 pdus_in, pdus_out;
 	uint64_t	 bytes_in, bytes_out;
+
+	/* Spliced P-DATA bodies: see link_read(). */
+	int		 splice_ok;	/* the caller may set it before a PDU */
+	int		 no_splice;	/* fd or system cannot: never again */
+	int		 in_pipe;	/* this PDU's body is in sp[0] */
+	int		 sp[2];		/* the link's own pipe, or -1 */
+	size_t		 sp_cap;	/* its size in bytes */
+	size_t		 pipe_len;	/* body bytes still in sp[0] */
+	size_t		 hdrs_len;	/* its PDV headers, 6 bytes each, in body */
+	uint32_t	 frag_left;	/* of the PDV being spliced */
+	uint8_t		 pdvh[PDU_PDV_HDR_LEN];
+	size_t		 pdvh_got;
+	uint64_t	 pdus_spliced;
 };
 
 void	 link_init(struct link *, int fd);
@@ -54,5 +73,7 @@ int	 link_send_pdvs(struct link *, const uint8_t *, size_t,
 int	 link_send_pdv(struct link *, uint8_t pcid, uint8_t mch,
 	    const uint8_t *, size_t, uint32_t maxpdu, uint64_t deadline);
 uint32_t link_max_fragment(uint32_t maxpdu);
+ssize_t	 link_pipe_splice(struct link *, int fd);
+ssize_t	 link_pipe_copy(struct link *, const uint8_t **);
 
 #endif /* DUL_LINK_H */

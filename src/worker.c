@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fault.h"
 #include "fsm.h"
 #include "io.h"
@@ -43,6 +44,8 @@ static void	worker_step(struct worker *, enum fsm_event,
 static void	worker_events(struct worker *);
 static int	worker_read(struct worker *);
 static void	worker_pdu(struct worker *);
+static int	worker_pdv_next(const struct worker *, struct pdu_iter *,
+		    size_t *, struct pdu_pdv *);
 static void	worker_timers(struct worker *, uint64_t);
 static uint64_t	worker_deadline(struct worker *);
 static void	worker_signal(struct worker *);
@@ -369,6 +372,29 @@ worker_events(struct worker *w)
 	}
 }
 
+/*
+ * Give the next PDV of the P-DATA-TF just read, returning 1, or 0 at the
+ * end: from the decoded body, or from the headers the link kept of a
+ * spliced one (whose data is not here).
+ */
+static int
+worker_pdv_next(const struct worker *w, struct pdu_iter *it, size_t *off,
+    struct pdu_pdv *pdv)
+{
+	const struct link	*l = &w->link;
+
+	if (!l->in_pipe)
+		return (pdu_pdv_next(it, pdv));
+	if (*off + PDU_PDV_HDR_LEN > l->hdrs_len)
+		return (0);
+	pdv->pcid = l->body[*off + 4];
+	pdv->mch = l->body[*off + 5] & PDU_MCH_MASK;
+	pdv->data = NULL;
+	pdv->len = get_u32(l->body + *off) - 2;
+	*off += PDU_PDV_HDR_LEN;
+	return (1);
+}
+
 /* Turn the PDU that link_read() completed into an event. */
 static void
 worker_pdu(struct worker *w)
@@ -378,6 +404,7 @@ worker_pdu(struct worker *w)
 	struct pdu_iter		 it;
 	struct pdu_pdv		 pdv;
 	enum fsm_event		 ev;
+	size_t			 off;
 	int			 r;
 
 	memset(&a, 0, sizeof(a));
@@ -393,6 +420,15 @@ worker_pdu(struct worker *w)
 		w->pdu.len = l->h.len;
 		if ((r = worker_keep_rq(w)) == 1)
 			return;
+	} else if (l->in_pipe) {
+		/* Spliced: the link checked each PDV header as it came. */
+		memset(&w->pdu, 0, sizeof(w->pdu));
+		w->pdu.type = l->h.type;
+		w->pdu.len = l->h.len;
+		w->pdu.u.pdata.len = l->h.len;
+		w->pdu.u.pdata.n_pdv = (unsigned int)(l->hdrs_len /
+		    PDU_PDV_HDR_LEN);
+		r = PDU_OK;
 	} else
 		r = pdu_decode_body(l->h.type, l->body, l->h.len, &w->pdu);
 	if (r < 0) {
@@ -428,7 +464,8 @@ worker_pdu(struct worker *w)
 			break;
 		/* Digest 8.7: a PDV on a context not accepted is invalid. */
 		pdu_pdv_iter(&it, &w->pdu.u.pdata);
-		while (pdu_pdv_next(&it, &pdv) == 1) {
+		off = 0;
+		while (worker_pdv_next(w, &it, &off, &pdv) == 1) {
 			w->msg_open = !(pdv.mch & PDU_MCH_LAST);
 			if (worker_pctx_accepted(w, pdv.pcid))
 				continue;
@@ -499,6 +536,8 @@ worker_read(struct worker *w)
 		    w->par->max_pdu_receive;
 		ph = w->fsm.state == STA2_TRANSPORT_OPEN ?
 		    PDU_PHASE_AWAIT_RQ : PDU_PHASE_ASSOCIATED;
+		w->link.splice_ok = su->pdata_pipe != NULL && w->su_started &&
+		    w->fsm.state == STA6_ESTABLISHED;
 		r = link_read(&w->link, &lim, ph);
 		switch (r) {
 		case LINK_AGAIN:

@@ -136,6 +136,8 @@ struct su_ops {
 		    const struct pdu_assoc *, struct worker_neg *);
 	void	(*pdata_ind)(void *ctx, struct worker *, const uint8_t *,
 		    size_t);
+	/* The same, the body in the link's pipe (struct link, in_pipe). */
+	void	(*pdata_pipe)(void *ctx, struct worker *);
 	void	(*release_ind)(void *ctx, struct worker *);
 	void	(*release_cnf)(void *ctx, struct worker *, int collision);
 	void	(*abort_ind)(void *ctx, struct worker *, uint8_t, uint8_t);

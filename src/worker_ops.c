@@ -535,7 +535,11 @@ op_pdata_ind(void *ctx, const void *p)
 	struct worker		*w = ctx;
 	const struct pdu	*pdu = p;
 
-	if (w->su_started && w->par->su->pdata_ind != NULL)
+	if (!w->su_started)
+		return;
+	if (w->link.in_pipe)
+		w->par->su->pdata_pipe(w->par->su_ctx, w);
+	else if (w->par->su->pdata_ind != NULL)
 		w->par->su->pdata_ind(w->par->su_ctx, w, pdu->u.pdata.items,
 		    pdu->u.pdata.len);
 }

@@ -20,6 +20,7 @@ static void	tsu_assoc_ind(void *, struct worker *,
 		    const struct pdu_assoc *, struct worker_neg *);
 static void	tsu_pdata_ind(void *, struct worker *, const uint8_t *,
 		    size_t);
+static void	tsu_pdata_pipe(void *, struct worker *);
 static void	tsu_release_ind(void *, struct worker *);
 static void	tsu_release_cnf(void *, struct worker *, int);
 static void	tsu_abort_ind(void *, struct worker *, uint8_t, uint8_t);
@@ -33,6 +34,7 @@ const struct su_ops tsu_ops = {
 	.name = "test service user",
 	.assoc_ind = tsu_assoc_ind,
 	.pdata_ind = tsu_pdata_ind,
+	.pdata_pipe = tsu_pdata_pipe,
 	.release_ind = tsu_release_ind,
 	.release_cnf = tsu_release_cnf,
 	.abort_ind = tsu_abort_ind,
@@ -215,6 +217,17 @@ tsu_pdata_ind(void *ctx, struct worker *w, const uint8_t *items, size_t len)
 			su->release_asked = 1;
 		}
 	}
+}
+
+/* The same for a body the link spliced: read it from the link's pipe. */
+static void
+tsu_pdata_pipe(void *ctx, struct worker *w)
+{
+	const uint8_t	*p;
+	ssize_t		 n;
+
+	if ((n = link_pipe_copy(&w->link, &p)) >= 0)
+		tsu_pdata_ind(ctx, w, p, (size_t)n);
 }
 
 /* Answer A-RELEASE at once unless told not to. */
