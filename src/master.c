@@ -16,6 +16,22 @@
  * (2, 3, 2), since closing a socket with unread data may turn into a TCP
  * reset that destroys the rejection.  Reject workers are bounded by
  * server.reject_slots; beyond them the connection is closed at once.
+ *
+ * Over server.max_connection_rate (a token bucket of
+ * server.connection_rate_burst), a connection is closed at once too: a
+ * flood costs the master an accept() and a close() per connection, never
+ * a fork.
+ *
+ * Workers that fail fast (a signal, or any exit status but 0 and 2,
+ * within MASTER_CRASH_FAST ms of their fork) MASTER_CRASH_COUNT times in
+ * a row make the master stop accepting for a second, doubling up to a
+ * minute while they go on failing; a worker forked after the last
+ * failure that ends normally resets it.  Connections meanwhile wait in
+ * the listen backlog: no fork bomb.
+ *
+ * Lines about single connections or single workers (closed ones, worker
+ * exits) go through master_rlog(): one line per kind and interval, with
+ * the count of those not logged.
  */
 
 #include "compat.h"
@@ -37,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +75,44 @@
 #define MASTER_BACKOFF_MAX	1000
 #define MASTER_KILL_EXTRA	5000	/* ms after an abort: SIGKILL */
 #define MASTER_PEER_LEN		(WORKER_ADDR_LEN + 16)
+#define MASTER_LOG_EVERY	5000	/* ms: one line per kind of event */
+#define MASTER_CRASH_FAST	2000	/* ms after fork: a fast failure */
+#define MASTER_CRASH_COUNT	5	/* fast failures in a row: throttle */
+#define MASTER_THROTTLE_MIN	1000	/* ms */
+#define MASTER_THROTTLE_MAX	60000
+
+/* The kinds of per-connection lines, each rate-limited on its own. */
+enum master_rl {
+	MASTER_RL_DENIED,		/* closed by access.on_denied */
+	MASTER_RL_LIMIT,		/* closed: limit, reject slots busy */
+	MASTER_RL_RATE,			/* closed: max_connection_rate */
+	MASTER_RL_PROTOCOL,		/* a worker exited with status 2 */
+	MASTER_RL_INTERNAL,		/* a worker exited with status 1 */
+	MASTER_RL_KILLED,		/* SIGKILL or SIGTERM ended a worker */
+	MASTER_RL_CRASHED,		/* any other signal did */
+	MASTER_RL_N
+};
+
+/* A kind's level, and what its count of lines not logged counts. */
+static const struct master_rl_kind {
+	int		 pri;
+	const char	*what;
+} master_rl_kinds[MASTER_RL_N] = {
+	{ LOG_INFO, "connections closed: address not allowed" },
+	{ LOG_WARNING, "connections closed: limit reached, reject slots "
+	    "busy" },
+	{ LOG_WARNING, "connections closed: over max_connection_rate" },
+	{ LOG_WARNING, "workers exited with status 2 (protocol violation)" },
+	{ LOG_ERR, "workers exited with an internal error" },
+	{ LOG_ERR, "workers killed by SIGKILL or SIGTERM" },
+	{ LOG_ERR, "workers killed by another signal" }
+};
+
+/* When a kind's line was last logged, and how many were not since. */
+struct master_rlog {
+	uint64_t		 last;		/* io_now(), 0 = never */
+	unsigned long long	 quiet;
+};
 
 /* A peer address as the per-address limit compares it. */
 struct master_addr {
@@ -68,6 +123,8 @@ struct master_addr {
 struct master_child {
 	pid_t		 pid;
 	int		 reject;	/* only sends RJ (2, 3, 2) */
+	unsigned long long seq;		/* fork number */
+	uint64_t	 born;		/* io_now() at fork */
 	struct master_addr addr;
 	char		 peer[MASTER_PEER_LEN];
 };
@@ -78,6 +135,7 @@ struct master_stats {
 	unsigned long long	 rejects;
 	unsigned long long	 closed_limit;
 	unsigned long long	 closed_denied;
+	unsigned long long	 closed_rate;
 	unsigned long long	 fork_failed;
 	unsigned long long	 exit_ok;
 	unsigned long long	 exit_protocol;
@@ -85,6 +143,7 @@ struct master_stats {
 	unsigned long long	 exit_signal;
 	unsigned long long	 reloads;
 	unsigned long long	 reload_failed;
+	unsigned long long	 throttles;
 };
 
 struct master {
@@ -112,8 +171,14 @@ struct master {
 	uint64_t		 backoff_ms;
 	const char		*backoff_what;	/* "accept" or "fork" */
 	unsigned long long	 backoff_fails;	/* since the last success */
-	uint64_t		 limit_logged;	/* for rate limiting */
-	unsigned long long	 limit_quiet;	/* not logged since */
+	struct master_rlog	 rl[MASTER_RL_N];
+	uint64_t		 rate_tokens;	/* 1/1000 connection each */
+	uint64_t		 rate_at;	/* io_now() of the last refill */
+	unsigned long long	 forks;		/* fork number of the last */
+	int			 crash_run;	/* fast failures in a row */
+	unsigned long long	 crash_seq;	/* fork number of the last */
+	uint64_t		 throttle_ms;	/* the last pause, 0 = none */
+	uint64_t		 throttle_until;
 	uint64_t		 started;
 	struct master_stats	 st;
 };
@@ -135,6 +200,15 @@ static int	master_count_addr(const struct master *,
 static int	master_kids_reserve(struct master *, size_t);
 static void	master_backoff(struct master *, const char *);
 static void	master_recovered(struct master *, const char *);
+static void	master_rlog(struct master *, enum master_rl, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static void	master_rlog_line(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static uint64_t	master_rlog_flush(struct master *, uint64_t);
+static int	master_rate_ok(struct master *, uint64_t);
+static void	master_failed(struct master *, const struct master_child *,
+		    const char *);
+static void	master_worked(struct master *, const struct master_child *);
 static void	master_accept(struct master *, struct listener *);
 static void	master_dispatch(struct master *, int,
 		    const struct sockaddr_storage *);
@@ -338,6 +412,172 @@ master_recovered(struct master *m, const char *what)
 	m->backoff_fails = 0;
 }
 
+/* Log one line at a syslog priority, through the level's function. */
+static void
+master_rlog_line(int pri, const char *fmt, ...)
+{
+	char	 line[LOG_LINE_MAX];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	switch (pri) {
+	case LOG_ERR:
+		log_errorx("%s", line);
+		break;
+	case LOG_WARNING:
+		log_warnx("%s", line);
+		break;
+	default:
+		log_info("%s", line);
+		break;
+	}
+}
+
+/*
+ * Log a line about one connection or one worker, at most one of its kind
+ * every MASTER_LOG_EVERY ms: the others are only counted, and the count
+ * goes with the next line of the kind or, if none comes, with a line of
+ * its own when the interval is over (master_rlog_flush()).
+ */
+static void
+master_rlog(struct master *m, enum master_rl kind, const char *fmt, ...)
+{
+	struct master_rlog	*r = &m->rl[kind];
+	char			 msg[LOG_LINE_MAX / 2];
+	va_list			 ap;
+	uint64_t		 now = io_now();
+
+	if (r->last != 0 && now - r->last < MASTER_LOG_EVERY) {
+		r->quiet++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->quiet > 0)
+		master_rlog_line(master_rl_kinds[kind].pri, "%s; %llu more not "
+		    "logged in the last %llu s", msg, r->quiet,
+		    (unsigned long long)((now - r->last + 999) / 1000));
+	else
+		master_rlog_line(master_rl_kinds[kind].pri, "%s", msg);
+	r->last = now;
+	r->quiet = 0;
+}
+
+/*
+ * Log the counts of lines not logged whose interval is over; return the
+ * deadline of the next count due, or IO_NO_DEADLINE.
+ */
+static uint64_t
+master_rlog_flush(struct master *m, uint64_t now)
+{
+	struct master_rlog	*r;
+	uint64_t		 next = IO_NO_DEADLINE;
+	size_t			 i;
+
+	for (i = 0; i < MASTER_RL_N; i++) {
+		r = &m->rl[i];
+		if (r->quiet == 0)
+			continue;
+		if (now - r->last < MASTER_LOG_EVERY) {
+			next = io_min_deadline(next, r->last +
+			    MASTER_LOG_EVERY);
+			continue;
+		}
+		master_rlog_line(master_rl_kinds[i].pri, "%s: %llu more not "
+		    "logged in the last %llu s", master_rl_kinds[i].what,
+		    r->quiet, (unsigned long long)((now - r->last + 999) /
+		    1000));
+		r->last = now;
+		r->quiet = 0;
+	}
+	return (next);
+}
+
+/*
+ * Take a token from the server.max_connection_rate bucket, which holds
+ * server.connection_rate_burst of them (the rate if 0) and refills at
+ * the rate.  Return 0 if the bucket is empty.
+ */
+static int
+master_rate_ok(struct master *m, uint64_t now)
+{
+	const struct conf_server	*s = &m->conf.server;
+	uint64_t			 cap, add;
+
+	if (s->max_connection_rate <= 0)
+		return (1);
+	cap = (uint64_t)(s->connection_rate_burst > 0 ?
+	    s->connection_rate_burst : s->max_connection_rate) * 1000;
+	add = (now - m->rate_at) * (uint64_t)s->max_connection_rate;
+	if (m->rate_at == 0 || add >= cap)
+		m->rate_tokens = cap;
+	else
+		m->rate_tokens = MIN(cap, m->rate_tokens + add);
+	m->rate_at = now;
+	if (m->rate_tokens < 1000)
+		return (0);
+	m->rate_tokens -= 1000;
+	return (1);
+}
+
+/*
+ * A worker failed (a signal, or an exit status other than 0 and 2).  A
+ * failure within MASTER_CRASH_FAST ms of the fork is a fast one; after
+ * MASTER_CRASH_COUNT of them in a row, stop accepting for
+ * MASTER_THROTTLE_MIN ms, twice as long at each further fast failure
+ * after the pause, up to MASTER_THROTTLE_MAX.  The first pause of a run
+ * is logged, with how the last worker ended.
+ */
+static void
+master_failed(struct master *m, const struct master_child *k,
+    const char *how)
+{
+	uint64_t	 now = io_now();
+
+	if (now - k->born >= MASTER_CRASH_FAST)
+		return;
+	m->crash_seq = MAX(m->crash_seq, k->seq);
+	if (++m->crash_run < MASTER_CRASH_COUNT || now < m->throttle_until)
+		return;
+	m->throttle_ms = m->throttle_ms == 0 ? MASTER_THROTTLE_MIN :
+	    MIN(m->throttle_ms * 2, MASTER_THROTTLE_MAX);
+	m->throttle_until = now + m->throttle_ms;
+	m->st.throttles++;
+	if (m->throttle_ms == MASTER_THROTTLE_MIN)
+		log_errorx("%d workers in a row failed within %d ms of their "
+		    "start, the last one %s: not accepting connections for "
+		    "%llu s, and twice as long each time until a new worker "
+		    "ends normally (up to %d s)", m->crash_run,
+		    MASTER_CRASH_FAST, how,
+		    (unsigned long long)m->throttle_ms / 1000,
+		    MASTER_THROTTLE_MAX / 1000);
+	else
+		log_debug("workers still failing (%d in a row, the last one "
+		    "%s): not accepting connections for %llu s", m->crash_run,
+		    how, (unsigned long long)m->throttle_ms / 1000);
+}
+
+/*
+ * A worker ended normally (status 0 or 2).  If it was forked after the
+ * last fast failure, workers work again: end the run of failures (a
+ * pause in progress runs out).
+ */
+static void
+master_worked(struct master *m, const struct master_child *k)
+{
+	if (m->crash_run == 0 || k->seq <= m->crash_seq)
+		return;
+	if (m->throttle_ms != 0)
+		log_info("worker %ld ended normally: workers work again after "
+		    "%d fast failures; no more pauses", (long)k->pid,
+		    m->crash_run);
+	m->crash_run = 0;
+	m->throttle_ms = 0;
+}
+
 /* Accept what one listener has queued, as far as the limits allow. */
 static void
 master_accept(struct master *m, struct listener *l)
@@ -349,6 +589,9 @@ master_accept(struct master *m, struct listener *l)
 	for (i = 0; i < MASTER_ACCEPT_BURST && l->fd != -1; i++) {
 		if (m->conf.server.on_limit == CONF_ON_LIMIT_DEFER &&
 		    m->nworkers >= m->conf.server.max_associations)
+			return;
+		/* Workers failing fast were reaped since the poll. */
+		if (io_now() < m->throttle_until)
 			return;
 		sslen = sizeof(ss);
 		memset(&ss, 0, sizeof(ss));
@@ -391,15 +634,23 @@ master_dispatch(struct master *m, int fd, const struct sockaddr_storage *ss)
 	struct master_addr		 a;
 	char				 peer[MASTER_PEER_LEN];
 	const char			*which = NULL;
-	uint64_t			 now;
 
 	master_addr(ss, &a, peer, sizeof(peer));
 	if (m->conf.access.on_denied == CONF_DENIED_CLOSE &&
 	    !conf_access_ok(&m->conf, (const struct sockaddr *)ss)) {
 		m->st.closed_denied++;
-		log_info("connection from %s closed: address not allowed "
-		    "(access.on_denied = close)", peer);
 		close(fd);
+		master_rlog(m, MASTER_RL_DENIED, "connection from %s closed: "
+		    "address not allowed (access.on_denied = close)", peer);
+		return;
+	}
+	if (!master_rate_ok(m, io_now())) {
+		m->st.closed_rate++;
+		close(fd);
+		master_rlog(m, MASTER_RL_RATE, "connection from %s closed: "
+		    "over server.max_connection_rate (%d a second, burst %d)",
+		    peer, s->max_connection_rate, s->connection_rate_burst > 0 ?
+		    s->connection_rate_burst : s->max_connection_rate);
 		return;
 	}
 	if (m->nworkers >= s->max_associations)
@@ -418,15 +669,9 @@ master_dispatch(struct master *m, int fd, const struct sockaddr_storage *ss)
 	}
 	m->st.closed_limit++;
 	close(fd);
-	now = io_now();
-	if (m->limit_logged == 0 || now - m->limit_logged >= 1000) {
-		log_warnx("connection from %s closed: %s reached and all %d "
-		    "reject slots busy (%llu more closed since the last "
-		    "report)", peer, which, s->reject_slots, m->limit_quiet);
-		m->limit_logged = now;
-		m->limit_quiet = 0;
-	} else
-		m->limit_quiet++;
+	master_rlog(m, MASTER_RL_LIMIT, "connection from %s closed: %s "
+	    "reached and all %d reject slots busy", peer, which,
+	    s->reject_slots);
 }
 
 /* Fork a worker (or a reject worker) for an accepted connection. */
@@ -461,6 +706,8 @@ master_fork(struct master *m, int fd, const struct master_addr *a,
 	memset(k, 0, sizeof(*k));
 	k->pid = pid;
 	k->reject = reject;
+	k->seq = ++m->forks;
+	k->born = io_now();
 	k->addr = *a;
 	strlcpy(k->peer, peer, sizeof(k->peer));
 	if (reject) {
@@ -516,15 +763,20 @@ master_child(struct master *m, int fd, int reject, const char *peer,
 	_exit(worker_run(&p, fd));
 }
 
-/* Reap every exited child and log how it ended. */
+/*
+ * Reap every exited child (one SIGCHLD may stand for many) and log how
+ * it ended: status 0 at debug level, the rest rate-limited.
+ */
 static void
 master_reap(struct master *m)
 {
 	struct master_child	*k;
-	const char		*what, *why;
+	const char		*what;
+	char			 how[96];
 	size_t			 i;
 	pid_t			 pid;
 	int			 st, code;
+	enum master_rl		 kind;
 
 	for (;;) {
 		if ((pid = waitpid(-1, &st, WNOHANG)) == 0)
@@ -543,38 +795,36 @@ master_reap(struct master *m)
 		}
 		k = &m->kids[i];
 		what = k->reject ? "reject worker" : "worker";
-		if (WIFSIGNALED(st)) {
+		code = WIFSIGNALED(st) ? -1 : WEXITSTATUS(st);
+		kind = MASTER_RL_INTERNAL;
+		if (code == -1) {
 			m->st.exit_signal++;
-			log_errorx("%s %ld for %s killed by signal %d (%s)",
-			    what, (long)pid, k->peer, WTERMSIG(st),
-			    strsignal(WTERMSIG(st)));
+			snprintf(how, sizeof(how), "killed by signal %d (%s)",
+			    WTERMSIG(st), strsignal(WTERMSIG(st)));
+			kind = WTERMSIG(st) == SIGKILL ||
+			    WTERMSIG(st) == SIGTERM ? MASTER_RL_KILLED :
+			    MASTER_RL_CRASHED;
+		} else if (code != WORKER_EXIT_OK &&
+		    code != WORKER_EXIT_PROTOCOL) {
+			m->st.exit_internal++;
+			snprintf(how, sizeof(how), "exited with status %d "
+			    "(internal error)", code);
+		}
+		if (code == WORKER_EXIT_OK) {
+			m->st.exit_ok++;
+			log_debug("%s %ld for %s exited with status 0", what,
+			    (long)pid, k->peer);
+			master_worked(m, k);
+		} else if (code == WORKER_EXIT_PROTOCOL) {
+			m->st.exit_protocol++;
+			master_rlog(m, MASTER_RL_PROTOCOL, "%s %ld for %s "
+			    "exited with status %d (protocol violation)", what,
+			    (long)pid, k->peer, code);
+			master_worked(m, k);
 		} else {
-			code = WEXITSTATUS(st);
-			switch (code) {
-			case WORKER_EXIT_OK:
-				m->st.exit_ok++;
-				why = "ok";
-				break;
-			case WORKER_EXIT_PROTOCOL:
-				m->st.exit_protocol++;
-				why = "protocol violation";
-				break;
-			default:
-				m->st.exit_internal++;
-				why = "internal error";
-				break;
-			}
-			if (code == WORKER_EXIT_OK)
-				log_debug("%s %ld for %s exited with status 0",
-				    what, (long)pid, k->peer);
-			else if (code == WORKER_EXIT_PROTOCOL)
-				log_warnx("%s %ld for %s exited with status %d "
-				    "(%s)", what, (long)pid, k->peer, code,
-				    why);
-			else
-				log_errorx("%s %ld for %s exited with status "
-				    "%d (%s)", what, (long)pid, k->peer, code,
-				    why);
+			master_rlog(m, kind, "%s %ld for %s %s", what,
+			    (long)pid, k->peer, how);
+			master_failed(m, k, how);
 		}
 		if (k->reject)
 			m->nrejects--;
@@ -660,14 +910,17 @@ master_status(struct master *m)
 	    "listeners %zu%s; since start (%llu s): accepted %llu, workers "
 	    "%llu, reject workers %llu, closed at limit %llu, closed by "
 	    "access %llu, fork failures %llu; exits ok %llu, protocol %llu, "
-	    "internal %llu, signalled %llu; reloads %llu, failed %llu",
+	    "internal %llu, signalled %llu; reloads %llu, failed %llu; "
+	    "closed over the rate %llu, crash pauses %llu",
 	    m->nworkers, m->conf.server.max_associations, m->nrejects,
 	    m->conf.server.reject_slots, m->ls.n,
-	    m->draining ? ", shutting down" : "",
+	    m->draining ? ", shutting down" :
+	    io_now() < m->throttle_until ? ", paused (workers failing)" : "",
 	    (unsigned long long)((io_now() - m->started) / 1000), s->accepted,
 	    s->workers, s->rejects, s->closed_limit, s->closed_denied,
 	    s->fork_failed, s->exit_ok, s->exit_protocol, s->exit_internal,
-	    s->exit_signal, s->reloads, s->reload_failed);
+	    s->exit_signal, s->reloads, s->reload_failed, s->closed_rate,
+	    s->throttles);
 }
 
 /* Signal every child. */
@@ -747,12 +1000,17 @@ master_loop(struct master *m)
 		now = io_now();
 		deadline = IO_NO_DEADLINE;
 		listening = !m->draining && now >= m->backoff_until &&
+		    now >= m->throttle_until &&
 		    !(m->conf.server.on_limit == CONF_ON_LIMIT_DEFER &&
 		    m->nworkers >= m->conf.server.max_associations);
 		if (!m->draining && now < m->backoff_until)
 			deadline = m->backoff_until;
+		if (!m->draining && now < m->throttle_until)
+			deadline = io_min_deadline(deadline,
+			    m->throttle_until);
 		if (m->draining)
 			deadline = m->term_sent ? m->kill_end : m->grace_end;
+		deadline = io_min_deadline(deadline, master_rlog_flush(m, now));
 		m->pfd[0].fd = m->sigp[0];
 		m->pfd[0].events = POLLIN;
 		m->pfd[0].revents = 0;
