@@ -244,6 +244,7 @@ static const struct conf_key conf_timeout_keys[] = {
 	K_SEC("association", struct conf_timeouts, association, 0),
 	K_SEC("send", struct conf_timeouts, send, 1),
 	K_SEC("release", struct conf_timeouts, release, 1),
+	K_SEC("pdu", struct conf_timeouts, pdu, 1),
 	K_END
 };
 
@@ -357,6 +358,7 @@ conf_defaults(struct conf_ctx *ctx, struct dul_conf *c)
 	c->timeouts.association = 0;
 	c->timeouts.send = 60000;
 	c->timeouts.release = 30000;
+	c->timeouts.pdu = 60000;
 	c->network.max_pdu_receive = 16384;
 	c->network.max_pdu_send = 65536;
 	c->network.max_rq_pdu = 1048576;

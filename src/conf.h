@@ -111,6 +111,7 @@ struct conf_timeouts {
 	uint32_t		 association;
 	uint32_t		 send;
 	uint32_t		 release;
+	uint32_t		 pdu;		/* base to complete one PDU */
 };
 
 struct conf_listen {

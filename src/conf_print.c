@@ -95,6 +95,7 @@ conf_print_timeouts(FILE *fp, const char *indent,
 	conf_print_seconds(fp, in, "association", t->association);
 	conf_print_seconds(fp, in, "send", t->send);
 	conf_print_seconds(fp, in, "release", t->release);
+	conf_print_seconds(fp, in, "pdu", t->pdu);
 	fprintf(fp, "%s};\n", indent);
 }
 

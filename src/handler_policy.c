@@ -172,6 +172,7 @@ policy_timeouts(struct worker *w, const struct conf_ae *ae)
 	to.su = ae->timeouts.handler;
 	to.send = ae->timeouts.send;
 	to.release = ae->timeouts.release;
+	to.pdu = ae->timeouts.pdu;
 	to.association = ae->timeouts.association;
 	worker_set_timeouts(w, &to);
 }

@@ -75,6 +75,7 @@ serve_params(struct worker_params *p, const struct dul_conf *c,
 	p->to.su = c->timeouts.handler;
 	p->to.send = c->timeouts.send;
 	p->to.release = c->timeouts.release;
+	p->to.pdu = c->timeouts.pdu;
 	p->to.association = c->timeouts.association;
 	p->max_pdu_receive = c->network.max_pdu_receive;
 	p->max_pdu_send = c->network.max_pdu_send;

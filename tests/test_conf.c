@@ -244,6 +244,7 @@ test_conf_example_loads_every_value(void **state)
 	assert_int_equal(c.timeouts.association, 0);
 	assert_int_equal(c.timeouts.send, 60000);
 	assert_int_equal(c.timeouts.release, 30000);
+	assert_int_equal(c.timeouts.pdu, 60000);
 
 	assert_int_equal(c.network.max_pdu_receive, 16384);
 	assert_int_equal(c.network.max_pdu_send, 65536);
@@ -330,6 +331,7 @@ test_conf_example_loads_every_value(void **state)
 	assert_int_equal(ae->timeouts.association, 0);
 	assert_int_equal(ae->timeouts.send, 60000);
 	assert_int_equal(ae->timeouts.release, 30000);
+	assert_int_equal(ae->timeouts.pdu, 60000);
 	assert_int_equal(ae->max_pdu_receive, 16384);
 
 	ae = &c.ae[1];
@@ -397,6 +399,7 @@ test_conf_minimal_file_gets_defaults(void **state)
 	assert_int_equal(c.timeouts.association, 0);
 	assert_int_equal(c.timeouts.send, 60000);
 	assert_int_equal(c.timeouts.release, 30000);
+	assert_int_equal(c.timeouts.pdu, 60000);
 	assert_int_equal(c.network.max_pdu_receive, 16384);
 	assert_int_equal(c.network.max_pdu_send, 65536);
 	assert_int_equal(c.network.max_rq_pdu, 1048576);
@@ -500,7 +503,7 @@ static const char variety_conf[] =
     "umask = \"2\"; calling_ip = [ \"192.168.0.0/23\" ]; "
     "contexts = ( { abstract = \"1.2.840.10008.5.1.4.1.1.*\"; "
     "transfer = \"jpeg\"; peer_roles = \"both\"; } ); "
-    "negotiation = \"policy\"; timeouts : { handler = 2.5; }; "
+    "negotiation = \"policy\"; timeouts : { handler = 2.5; pdu = 90; }; "
     "max_pdu_receive = 8192; } );\n";
 
 /* conf_print() writes what conf_load() reads back to the same thing. */
@@ -543,6 +546,8 @@ test_conf_print_round_trips(void **state)
 			assert_int_equal(c.timeouts.association, 3600000);
 			assert_int_equal(c.ae[0].timeouts.handler, 2500);
 			assert_int_equal(c.ae[0].timeouts.idle, 1500);
+			assert_int_equal(c.ae[0].timeouts.pdu, 90000);
+			assert_int_equal(c.timeouts.pdu, 60000);
 			assert_int_equal(c.ae[0].umask, 02);
 			assert_string_equal(c.ae[0].args[0], "q\"uote");
 			assert_string_equal(c.ae[0].args[1], "back\\slash");

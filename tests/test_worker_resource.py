@@ -35,6 +35,7 @@ SKIP = 77
 LONG = os.environ.get("DUL_TEST_LONG") == "1"
 ROOT = os.geteuid() == 0
 ARTIM, IDLE, HANDLER, SEND = 2.0, 3.0, 2.0, 2.0
+PDU_T, PDU_IDLE = 1.5, 8.0  # the TRICKLE entry's pdu and idle timers
 LATE = 1.5               # how late a timer may fire on a loaded machine
 EARLY = 0.15             # how early, given where we start our clock
 STORAGE = "1.2.840.10008.5.1.4.1.1"
@@ -195,8 +196,8 @@ def trace_of(c, res, name):
 def test_b095_trickle_inside_pdu(env):
     """One byte of a P-DATA-TF every (idle - 1) s: the idle timer, which
     only a complete PDU restarts, aborts with A-ABORT (0, 0) and closes.
-    (The per-PDU completion deadline, whose base is fixed at 60 s, is not
-    reached at this scale.)"""
+    (The per-PDU completion deadline, timeouts.pdu, is left at 60 s here;
+    test_b095_pdu_deadline shows it firing first.)"""
     d = env.daemons["main"]
     body = dulpeer.pdata(dulpeer.pdv(1, 3, dulpeer.c_echo_rq(1)))
     c = associate(d, "ECHO")
@@ -217,6 +218,41 @@ def test_b095_trickle_inside_pdu(env):
     harness.outcome(res, r"aborted\(0,0:[^)]*\)")
     check("idle timeout" in (res.summary["detail"] or ""), res.log)
     check(trace_of(c, res, "P_ABORT_IND")["cause"] == 1, res.log)
+
+
+def test_b095_pdu_deadline(env):
+    """The per-PDU completion deadline (timeouts.pdu, here an entry's
+    override shorter than its idle timer): a P-DATA-TF trickled one byte
+    every half second, each byte well inside every other timer, is
+    aborted with A-ABORT (0, 0) once the PDU's deadline passes, counted
+    from its first byte; one summary line says why, and the handler hears
+    local cause 12."""
+    d = env.daemons["main"]
+    body = dulpeer.pdata(dulpeer.pdv(1, 3, dulpeer.c_echo_rq(1)))
+    c = associate(d, "TRICKLE")
+    t0 = time.monotonic()
+    got = None
+    for i in range(len(body)):
+        c.send(body[i:i + 1])
+        r, _, _ = select.select([c.sock], [], [], 0.5)
+        if r:
+            got = time.monotonic()
+            break
+    check(got is not None, "no answer to a trickle")
+    # The deadline adds 1 ms for each 64 bytes of the declared length.
+    due = PDU_T + len(body) / 64000.0
+    check(due - EARLY <= got - t0 <= due + LATE,
+          "aborted %.2f s after the PDU's first byte, its deadline is "
+          "%.2f s" % (got - t0, due))
+    check(got - t0 < PDU_IDLE,
+          "the idle timer (%g s) fired, not the PDU deadline" % PDU_IDLE)
+    c.expect(ABORT_00, what="A-ABORT (0, 0) at the PDU deadline")
+    code, _ = exited(c, ARTIM + LATE + 2)
+    res = c.finish()
+    check(code == 0, "exit status %d\n%s" % (code, res.log))
+    harness.outcome(res, r"aborted\(0,0:[^)]*\)")
+    check(res.summary["detail"] == "peer stalled inside a PDU", res.log)
+    check(trace_of(c, res, "P_ABORT_IND")["cause"] == 12, res.trace)
 
 
 # Case 96: the peer stops reading.
@@ -717,7 +753,9 @@ def main():
            env.res_ae("STALL", "stall:%d" % ((512 if LONG else 128) << 20),
                       "timeouts = { handler = %g; idle = %g; };" % (
                           STALL_HANDLER, STALL_IDLE)),
-           env.ae("NEG", env.echo_scp, [], abstract=STORAGE + ".*")]
+           env.ae("NEG", env.echo_scp, [], abstract=STORAGE + ".*"),
+           env.echo_ae("TRICKLE", "timeouts = { pdu = %g; idle = %g; };" %
+                       (PDU_T, PDU_IDLE))]
     env.daemon("main", env.res_conf(aes))
     shim = os.path.join(builddir, "tests", "clockshift.so")
     env.clock_daemons = {}
@@ -740,7 +778,8 @@ def main():
                 [env.ae("ECHO", env.echo_scp, [])],
                 network="max_pdu_receive = 4194304; max_rq_pdu = 16777216;"),
                 dulserverd=wrap)
-    tests = [test_b095_trickle_inside_pdu, test_b096_peer_stops_reading,
+    tests = [test_b095_trickle_inside_pdu, test_b095_pdu_deadline,
+             test_b096_peer_stops_reading,
              test_b097_half_open_peer, test_b104_handler_backpressure,
              test_b105_negotiation_worst_case,
              test_b122_peer_resets_mid_response, test_b123_wall_clock_step,
