@@ -411,8 +411,10 @@ def test_b128_started_as_root(t):
     check(not sampler.bad, "processes as root: %r" % sampler.bad[:3])
     for pid, (kind, ids) in sampler.seen.items():
         check_unprivileged(kind, pid, ids, uid, gid)
-    check(kinds.get("worker", 0) >= 2 and kinds.get("reject", 0) >= 1 and
-          kinds.get("handler", 0) >= 2, "sampled too little: %r" % kinds)
+    # A reject worker lives for milliseconds: the sampler may miss it;
+    # the one inspected above was checked on its own.
+    check(kinds.get("worker", 0) >= 2 and kinds.get("handler", 0) >= 2,
+          "sampled too little: %r" % kinds)
     f = os.path.join(store, uid_s + ".dcm")
     s = os.stat(f)
     check((s.st_uid, s.st_gid) == (uid, gid), "%s owned by %d:%d" %
