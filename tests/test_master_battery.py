@@ -224,11 +224,12 @@ def test_b101_crash_loop_pauses(t):
                           r"\(Killed\): not accepting connections for 1 s")
     d.wait_children(1)
     cpu0 = cpu_seconds(d.pid)
-    waits = []
-    for i, pause in ((7, 1.0), (8, 2.0)):               # births 7, 8
-        waits.append(crash_connection(port, "CRASH%d" % i))
-        check(pause * 0.4 <= waits[-1] <= pause + 5, "birth %d waited "
-              "%.2f s for a pause of %.0f s" % (i, waits[-1], pause))
+    # Each wait is what is left of a pause when the test sees it start,
+    # hence the wide lower bounds on a loaded machine.
+    for i, pause, least in ((7, 1.0, 0.0), (8, 2.0, 0.5)):  # births 7, 8
+        waited = crash_connection(port, "CRASH%d" % i)
+        check(least <= waited <= pause + 5, "birth %d waited %.2f s for "
+              "a pause of %.0f s" % (i, waited, pause))
         d.wait_children(1)
     check(echo_on(held) == 0, "C-ECHO on the held association")
     t0 = time.monotonic()
@@ -428,13 +429,14 @@ def test_b106_connection_rate_flood(t):
     cpu = cpu_seconds(d.pid) - cpu0
     served = False
     while not served and time.monotonic() - end < 5:
-        served = try_echo(port, 1.0)
+        served = try_echo(port, 3.0)
     recovered = time.monotonic() - end
     print("flood: %d connects in %.1f s (%d refused), master CPU %.2f s, "
           "%d of %d probes served during it, served again after %.2f s" %
           (fl["done"], fl["seconds"], fl["refused"], cpu, ok_during, probes,
            recovered))
-    check(served, "no C-ECHO within 5 s of the flood's end")
+    check(served, "no C-ECHO started within 5 s of the flood's end was "
+          "served")
     check(fl["done"] >= 300 * seconds, "the flood was too thin to test "
           "anything: %r" % fl)
     check(cpu < 0.5 * fl["seconds"], "the master used %.2f s of CPU in "
