@@ -216,8 +216,13 @@ handler_failed(struct handler *h, struct worker *w, uint16_t code,
 	case STA13_AWAIT_CLOSE:
 		return;
 	default:
+		/*
+		 * After the AC, (2, 0) blames the handler; the worker's own
+		 * failure (memory) is a local abort, (0, 0), as for its timers.
+		 */
 		ev.ev = EVT15_ABORT_REQ;
-		ev.abort_source = PDU_ABORT_SOURCE_PROVIDER;
+		ev.abort_source = code == HIPC_ECODE_INTERNAL ?
+		    PDU_ABORT_SOURCE_USER : PDU_ABORT_SOURCE_PROVIDER;
 		ev.abort_reason = PDU_ABORT_NOT_SPECIFIED;
 		break;
 	}

@@ -56,6 +56,7 @@ static void	worker_make_id(struct worker *);
 static uint64_t	worker_su_deadline(struct worker *);
 static void	worker_abort_policy(struct worker *, enum worker_cause);
 static int	worker_held(struct worker *);
+static void	worker_rq_nomem(struct worker *);
 
 /* Fill in the defaults of the design (robustness battery 0.3). */
 void
@@ -418,8 +419,10 @@ worker_pdu(struct worker *w)
 		/* Decoded once, straight into the copy kept for the AC. */
 		w->pdu.type = l->h.type;
 		w->pdu.len = l->h.len;
-		if ((r = worker_keep_rq(w)) == 1)
+		if ((r = worker_keep_rq(w)) == 1) {
+			worker_rq_nomem(w);
 			return;
+		}
 	} else if (l->in_pipe) {
 		/* Spliced: the link checked each PDV header as it came. */
 		memset(&w->pdu, 0, sizeof(w->pdu));
@@ -550,17 +553,29 @@ worker_read(struct worker *w)
 		case LINK_ERR:
 			if (errno == ENOMEM) {
 				/*
-				 * Ours, not the peer's: A-ABORT (0, 0), exit 1.
-				 * The PDU cannot be read past, so close at once
-				 * (PS3.8 9.1.4 allows it for a lack of
-				 * resources) rather than drain to ARTIM.
+				 * Ours, not the peer's: RJ (2, 3, 1) for an
+				 * RQ, else A-ABORT (0, 0); exit 1.  Neither
+				 * needs memory.  The body is then drained
+				 * unread until the peer closes or ARTIM
+				 * expires: closing with it unread would reset
+				 * the connection and could destroy our PDU.
 				 */
 				log_errorx("no memory for a PDU of %u bytes",
 				    (unsigned int)w->link.h.len);
-				worker_fail(w, "out of memory");
-				w->exit_code = WORKER_EXIT_INTERNAL;
-				worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
-				if (w->fsm.state == STA13_AWAIT_CLOSE)
+				if (w->fsm.state == STA2_TRANSPORT_OPEN &&
+				    w->link.h.type == PDU_ASSOC_RQ)
+					worker_rq_nomem(w);
+				else {
+					worker_fail(w, "out of memory");
+					w->exit_code = WORKER_EXIT_INTERNAL;
+					worker_abort_local(w,
+					    PDU_ABORT_SOURCE_USER, 0);
+				}
+				if (w->fsm.state == STA13_AWAIT_CLOSE) {
+					w->fsm.unframed = 1;
+					continue;
+				}
+				if (w->fsm.state != STA1_IDLE)
 					worker_step(w, EVT17_TRANSPORT_CLOSED,
 					    NULL);
 				return (-1);
@@ -909,10 +924,29 @@ worker_pdu_log(const struct worker *w, const char *fmt, ...)
 }
 
 /*
+ * No memory for the A-ASSOCIATE-RQ (its body or the copy kept for the
+ * AC): reject it in AE-6 with RJ (2, 3, 1), transient, which needs no
+ * memory, rather than close without a word (PS3.8 9.1.4).  The RQ is not
+ * looked at.
+ */
+static void
+worker_rq_nomem(struct worker *w)
+{
+	struct fsm_evarg	 a;
+
+	worker_fail(w, "out of memory");
+	w->exit_code = WORKER_EXIT_INTERNAL;
+	w->rq_nomem = 1;
+	memset(&a, 0, sizeof(a));
+	a.data = &w->rq;
+	worker_step(w, EVT6_ASSOC_RQ_PDU, &a);
+}
+
+/*
  * Keep the A-ASSOCIATE-RQ until it is answered: the AC echoes its bytes,
  * and the next PDU will reuse the link's buffer.  Returns 0, a PDU_ERR_*
  * code for an RQ that does not decode, or 1 when the copy could not be
- * made (and the association is being aborted).
+ * made (the caller rejects the RQ).
  */
 int
 worker_keep_rq(struct worker *w)
@@ -920,8 +954,6 @@ worker_keep_rq(struct worker *w)
 	free(w->rq_buf);
 	if ((w->rq_buf = fault_malloc(w->link.h.len)) == NULL) {
 		log_error("A-ASSOCIATE-RQ");
-		w->exit_code = WORKER_EXIT_INTERNAL;
-		worker_abort_local(w, PDU_ABORT_SOURCE_USER, 0);
 		return (1);
 	}
 	memcpy(w->rq_buf, w->link.body, w->link.h.len);

@@ -206,6 +206,7 @@ struct worker {
 
 	uint8_t			*rq_buf;	/* the RQ, kept for the AC */
 	size_t			 rq_len;
+	int			 rq_nomem;	/* no memory for it: RJ */
 	struct worker_timeouts	 to;		/* par's, or the route's */
 
 	struct su_event		 evq[WORKER_EVQ_LEN];

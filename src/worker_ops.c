@@ -47,6 +47,7 @@ static uint64_t	worker_send_deadline(const struct worker *);
 static void	worker_set_outcome(struct worker *, const char *);
 static size_t	worker_ac_fill(struct worker *, struct pdu_assoc *);
 static struct pdu_assoc *worker_ac_map(void);
+static void	worker_nomem_rj(struct worker *);
 
 const struct fsm_ops worker_fsm_ops = {
 	.now = op_now,
@@ -315,8 +316,7 @@ op_send_ac(void *ctx, const void *rsp)
 		if (ac != NULL)
 			munmap(ac, sizeof(*ac));
 		log_error("A-ASSOCIATE-AC");
-		w->exit_code = WORKER_EXIT_INTERNAL;
-		w->send_failed = 1;
+		worker_nomem_rj(w);
 		return;
 	}
 	n = pdu_encode_assoc_ac(buf, cap, ac);
@@ -397,6 +397,24 @@ op_send_release_rp(void *ctx)
 	worker_send(w, buf, pdu_encode_release_rp(buf, sizeof(buf)));
 }
 
+/*
+ * No memory for the A-ASSOCIATE-AC: the peer, still waiting for an answer,
+ * gets A-ASSOCIATE-RJ (2, 3, 1) instead, which needs none, and the
+ * connection is closed as after a failed write (PS3.8 9.1.4: an RJ rather
+ * than a silent close).
+ */
+static void
+worker_nomem_rj(struct worker *w)
+{
+	struct fsm_rj	 rj = { PDU_RJ_TRANSIENT, PDU_RJ_SOURCE_PROVIDER_PRES,
+			    PDU_RJ_PRES_TEMPORARY_CONGESTION };
+
+	worker_fail(w, "out of memory");
+	w->exit_code = WORKER_EXIT_INTERNAL;
+	op_send_rj(w, &rj);
+	w->send_failed = 1;
+}
+
 /* AA-1, AA-7, AA-8: send A-ABORT. */
 static void
 op_send_abort(void *ctx, uint8_t source, uint8_t reason)
@@ -428,6 +446,13 @@ op_check_rq(void *ctx, const void *p, struct fsm_rj *rj)
 	char			 uid[PDU_UID_MAX + 1];
 	unsigned int		 i;
 
+	if (w->rq_nomem) {
+		/* Our shortage, not the peer's fault: it may try again. */
+		rj->result = PDU_RJ_TRANSIENT;
+		rj->source = PDU_RJ_SOURCE_PROVIDER_PRES;
+		rj->reason = PDU_RJ_PRES_TEMPORARY_CONGESTION;
+		return (-1);
+	}
 	pdu_ae_copy(neg->called, rq->called_ae.p, rq->called_ae.len);
 	pdu_ae_copy(neg->calling, rq->calling_ae.p, rq->calling_ae.len);
 	neg->our_max = w->par->max_pdu_receive;

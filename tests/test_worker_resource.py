@@ -545,17 +545,22 @@ def test_b123_wall_clock_step(env):
 def test_b103_rlimit_as(env):
     """dulserverd -i under RLIMIT_AS fed the largest PDUs it accepts (an
     RQ of 16 MiB, P-DATA of 4 MiB with thousands of PDVs): each
-    association ends by a normal service, an A-ABORT (0, 0) or a close,
-    and the worker never dies by a signal.  Not with sanitizers (their
-    shadow memory needs terabytes of address space)."""
+    association ends by a normal service (exit 0: released, or aborted
+    by the handler) or, when memory runs out, with a PDU that needs
+    none: A-ASSOCIATE-RJ (2, 3, 1) before the AC, A-ABORT (0, 0) after
+    it (exit 1); never a silent close, never a death by a signal.  Not
+    with sanitizers (their shadow memory needs terabytes of address
+    space)."""
     if env.asan:
         raise Skip("dulserverd is built with AddressSanitizer, which cannot "
                    "run under RLIMIT_AS; this runs in the plain build "
                    "(make distcheck)")
     outcomes = []
     pdv_data = bytes(1022)
+    # As many PDVs as fit the 4 MiB maximum (each item is 1028 bytes).
     big = dulpeer.pdata(*[dulpeer.pdv(1, 0, pdv_data)
-                          for _ in range(4096)])
+                          for _ in range(4194304 // 1028)])
+    rj_231 = dulpeer.assoc_rj(2, 3, 1)
     for limit_mib in (24, 32, 48, 64):
         d = env.as_daemons[limit_mib]
         for size in (16 << 20, 1 << 20):
@@ -570,29 +575,55 @@ def test_b103_rlimit_as(env):
                     n -= 8
                 body += item(0x7F, bytes(n))
                 pad -= n + 4
+            got = []
             try:
                 c.send(struct.pack(">BBI", 1, 0, len(body)) + body)
-                ptype, _ = c.recv_pdu(10)
-                if ptype == dulpeer.A_ASSOCIATE_AC:
+                got.append(c.pdu(10))
+                if got[-1][0] == dulpeer.A_ASSOCIATE_AC:
                     for _ in range(8):
                         c.send(big)
                     c.send(harness.echo_pdata(1))
-                    c.pdu(10)
-                    c.send(dulpeer.RELRQ)
-                    c.pdu(10)
+                    got.append(c.pdu(10))
+                    if got[-1][0] == dulpeer.P_DATA_TF:
+                        c.send(dulpeer.RELRQ)
+                        got.append(c.pdu(10))
             except (dulpeer.Closed, ConnectionError, Failure,
                     TimeoutError):
                 pass
             code, _ = exited(c, 20)
             res = c.finish()
-            check(code >= 0, "worker killed by signal %d under %d MiB\n%s"
-                  % (-code, limit_mib, res.log))
-            outcomes.append("%d MiB/%d MiB RQ: %s (%d)" % (
-                limit_mib, size >> 20, res.summary["outcome"], code))
-            if code == 1:
-                check(re.search(r"aborted\(0,0|out of memory|rejected|"
-                                r"Cannot allocate memory", res.log),
-                      res.log)
+            what = "%d MiB RQ under %d MiB" % (size >> 20, limit_mib)
+            check(code >= 0, "%s: worker killed by signal %d\n%s"
+                  % (what, -code, res.log))
+            check(code in (0, 1), "%s: exit status %d\n%s" % (
+                what, code, res.log))
+            check(got, "%s: closed without a PDU\n%s" % (what, res.log))
+            last = got[-1]
+            outcomes.append("%s: %s (%d)" % (what, res.summary["outcome"],
+                                             code))
+            if code == 0:
+                # Served: released, or aborted by the echo handler, which
+                # takes the data fragments before the C-ECHO for a stream
+                # out of sequence.
+                check((last, res.summary["outcome"]) in (
+                    (dulpeer.RELRP, "released"),
+                    (ABORT_00, "aborted(0,0:service-user/-)")),
+                      "%s: %s, last PDU %s\n%s" % (
+                          what, res.summary["outcome"], last[:16].hex(),
+                          res.log))
+                continue
+            check(re.search(r"out of memory|Cannot allocate memory",
+                            res.summary["detail"] or ""), res.log)
+            if len(got) == 1:
+                check(last == rj_231, "%s: before the AC, %s and not "
+                      "RJ (2, 3, 1)\n%s" % (what, last[:16].hex(),
+                                             res.log))
+                harness.outcome(res, r"rejected\(2,3,1:[^)]*\)")
+            else:
+                check(last == ABORT_00, "%s: after the AC, %s and not "
+                      "A-ABORT (0, 0)\n%s" % (what, last[:16].hex(),
+                                               res.log))
+                harness.outcome(res, r"aborted\(0,0:[^)]*\)")
     env.note("b103: " + "; ".join(outcomes))
 
 
