@@ -147,16 +147,34 @@ def assoc_ok(port, calling, source="127.0.0.1"):
     return p
 
 
+# What a worker that runs out of memory before the RQ is read still
+# sends, from memory it needs none for: A-ASSOCIATE-RJ (2, 3, 1).
+RJ_TRANSIENT_CONGESTION = b"\x03\x00\x00\x00\x00\x04\x00\x02\x03\x01"
+
+
 def crash_connection(port, calling):
-    """A connection whose worker dies before answering: closed with no
-    byte; return the seconds it waited."""
+    """A connection whose worker fails before answering: closed with no
+    byte (killed) or after RJ (2, 3, 1) alone (out of memory); return the
+    seconds it waited."""
     t0 = time.monotonic()
     p = connect(port, timeout=30)
+    got = b""
     try:
         p.send(dulpeer.assoc_rq(called="ECHOSCP", calling=calling))
-        p.expect_close(timeout=30)
+        p.sock.settimeout(30)
+        # after an RJ the worker waits for us to close (Sta13)
+        while len(got) < len(RJ_TRANSIENT_CONGESTION):
+            try:
+                chunk = p.sock.recv(4096)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            got += chunk
     finally:
         p.close()
+    check(got in (b"", RJ_TRANSIENT_CONGESTION),
+          "%s: unexpected bytes before close: %r" % (calling, got[:32]))
     return time.monotonic() - t0
 
 
