@@ -66,6 +66,7 @@
 #include "master.h"
 #include "privsep.h"
 #include "proctitle.h"
+#include "scoreboard.h"
 #include "sdnotify.h"
 #include "serve.h"
 #include "worker.h"
@@ -153,6 +154,7 @@ struct master {
 	struct privsep_id	 ids;
 	struct listen_set	 ls;
 	struct pidfh		*pfh;
+	struct scoreboard	*sb;		/* per-entry limits */
 	struct sdnotify		 sn;
 	int			 sigp[2];
 	struct pollfd		*pfd;
@@ -755,6 +757,7 @@ master_child(struct master *m, int fd, int reject, const char *peer,
 	proctitle_role(reject ? "reject" : "worker");
 	proctitle_set("%s %s", reject ? "reject" : "worker", peer);
 	serve_params(&p, &m->conf, &h);
+	h.sb = m->sb;
 	p.sigfd = sigfd;
 	if (reject) {
 		p.over_limit = 1;
@@ -794,6 +797,7 @@ master_reap(struct master *m)
 			continue;
 		}
 		k = &m->kids[i];
+		scoreboard_reap(m->sb, pid);
 		what = k->reject ? "reject worker" : "worker";
 		code = WIFSIGNALED(st) ? -1 : WEXITSTATUS(st);
 		kind = MASTER_RL_INTERNAL;
@@ -1141,6 +1145,10 @@ master_start(struct master *m, struct dul_conf *conf)
 		log_error("signals");
 		return (DUL_EXIT_SYSTEM);
 	}
+	if ((m->sb = scoreboard_create(SCOREBOARD_SLOTS)) == NULL) {
+		log_error("scoreboard");
+		return (DUL_EXIT_SYSTEM);
+	}
 	return (-1);
 }
 
@@ -1158,6 +1166,7 @@ master_free(struct master *m)
 	master_sigfd = -1;
 	free(m->pfd);
 	free(m->kids);
+	scoreboard_destroy(m->sb);
 	conf_free(&m->conf);
 }
 
