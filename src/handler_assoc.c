@@ -23,6 +23,7 @@
 static struct hipc_view	assoc_view(const char *);
 static struct hipc_view	assoc_pview(struct pdu_str);
 static struct hipc_view	assoc_uview(struct pdu_str);
+static struct hipc_view	assoc_uidview(struct pdu_str);
 static int	assoc_apply(struct handler *, struct worker *,
 		    const struct hipc_assoc_rsp *);
 static int	assoc_keep_answers(struct handler *, struct worker *,
@@ -55,6 +56,21 @@ static struct hipc_view
 assoc_uview(struct pdu_str s)
 {
 	return (assoc_pview(pdu_uid_trim(s.p, s.len)));
+}
+
+/*
+ * A UID the peer proposes, for the indication: trimmed, and empty when it
+ * is longer than any UID may be (PS3.5 9.1: 64 bytes).  It can match
+ * nothing, so the policy sees it so too (battery case 39).
+ */
+static struct hipc_view
+assoc_uidview(struct pdu_str s)
+{
+	struct hipc_view	 v = assoc_uview(s);
+
+	if (v.len > HIPC_UID_MAX)
+		v.len = 0;
+	return (v);
 }
 
 /*
@@ -130,7 +146,7 @@ handler_assoc_ind(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 		pc[i].ts = tsv + k;
 		pdu_ts_iter(&it, &rq->pctx[i]);
 		while (pdu_iter_next(&it, &s) == 1 && k < nts)
-			tsv[k++] = assoc_uview(s);
+			tsv[k++] = assoc_uidview(s);
 		pc[i].nts = (size_t)(tsv + k - pc[i].ts);
 		pc[i].has_roles = neg->pctx[i].role_proposed;
 		pc[i].scu = neg->pctx[i].scu_proposed;
@@ -146,7 +162,7 @@ handler_assoc_ind(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 	ai->pctx = pc;
 	ai->npctx = rq->n_pctx;
 	for (i = 0; i < rq->ui.n_roles; i++) {
-		roles[i].sop_class = assoc_uview(rq->ui.roles[i].sop_class);
+		roles[i].sop_class = assoc_uidview(rq->ui.roles[i].sop_class);
 		roles[i].scu = rq->ui.roles[i].scu > 1 ? 1 :
 		    rq->ui.roles[i].scu;
 		roles[i].scp = rq->ui.roles[i].scp > 1 ? 1 :
@@ -155,7 +171,7 @@ handler_assoc_ind(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 	ai->roles = roles;
 	ai->nroles = rq->ui.n_roles;
 	for (i = 0; i < rq->ui.n_ext_neg; i++) {
-		ext[i].sop_class = assoc_uview(rq->ui.ext_neg[i].sop_class);
+		ext[i].sop_class = assoc_uidview(rq->ui.ext_neg[i].sop_class);
 		ext[i].info = assoc_pview(rq->ui.ext_neg[i].info);
 	}
 	ai->ext = ext;
@@ -164,12 +180,12 @@ handler_assoc_ind(void *ctx, struct worker *w, const struct pdu_assoc *rq,
 		const struct pdu_common_ext_neg *ce =
 		    &rq->ui.common_ext_neg[i];
 
-		cext[i].sop_class = assoc_uview(ce->sop_class);
-		cext[i].service_class = assoc_uview(ce->service_class);
+		cext[i].sop_class = assoc_uidview(ce->sop_class);
+		cext[i].service_class = assoc_uidview(ce->service_class);
 		cext[i].related = rel + r;
 		pdu_related_iter(&it, ce);
 		for (j = 0; pdu_iter_next(&it, &s) == 1 && r < nrel; j++)
-			rel[r++] = assoc_uview(s);
+			rel[r++] = assoc_uidview(s);
 		cext[i].nrelated = j;
 	}
 	ai->cext = cext;
@@ -319,6 +335,13 @@ assoc_apply(struct handler *h, struct worker *w,
 		wp->result = a->result;
 		if (wp->result != PDU_PCTX_ACCEPTANCE)
 			continue;
+		if (a->ts.len == 0) {
+			/* Proposed empty, or over 64 bytes: not a syntax. */
+			handler_failed(h, w, HIPC_ECODE_VALUE, "context %u "
+			    "accepted with an empty transfer syntax",
+			    (unsigned int)a->id);
+			return (-1);
+		}
 		memcpy(wp->ts, a->ts.p, a->ts.len);
 		wp->ts[a->ts.len] = '\0';
 		if (a->has_roles) {

@@ -258,14 +258,19 @@ class Handler:
 
     def on_assoc_ind(self, body, rec):
         """Record the indication, then answer it as the options say."""
-        contexts = []
+        contexts, tss, roles = [], [], []
         decided = 0
         for tag, value in tlv_items(body):
             if tag == 0x0010:
                 pc = dict(tlv_items(value))
                 contexts.append([pc[0x0011][0], pc[0x0015][0]])
+                tss.append([v.decode("latin-1") for t, v in
+                            tlv_items(value) if t == 0x0013])
                 if pc[0x0015][0] == 0:
                     self.accepted.append(pc[0x0011][0])
+            elif tag == 0x0024:
+                roles.append(dict(tlv_items(value))[0x0025].decode(
+                    "latin-1"))
             elif tag == 0x0006:
                 self.peer_max = struct.unpack(">I", value)[0]
             elif tag == 0x0043:
@@ -279,6 +284,8 @@ class Handler:
                                    ident[0x0033].decode("latin-1"),
                                    len(ident.get(0x0034, b""))]
         rec["contexts"] = contexts
+        rec["ts"] = tss
+        rec["roles"] = roles
         rec["decided"] = decided
         self.trace(**rec)
         m = self.mode("assoc")

@@ -613,6 +613,35 @@ def test_b039_abstract_syntax_edge_cases(env):
     sanity(env)
 
 
+def test_b039_transfer_syntax_over_64_bytes(env):
+    # The same edge for a transfer syntax, and for a role selection's SOP
+    # class: a UID over 64 bytes cannot match, so a context proposing
+    # only such gets result 4 and the others proceed, in either
+    # negotiation mode; the handler's indication gives it empty, and the
+    # handler is not blamed for it.
+    long65, long1000 = "1." + "2" * 63, "1." + "3" * 998
+    role = item(0x54, struct.pack(">H", 65) + long65.encode() + b"\x01\x00")
+    for called in ("ECHO", "ECHOPOL"):
+        r = std_rq(called=called, extra_ui=role, contexts=[
+            pc(1, tss=[long65]), pc(3), pc(5, tss=[long1000, IMPLICIT_LE])])
+        c = associate(env, r=r, contexts=[(1, 4, long65),
+                                          (3, 0, IMPLICIT_LE),
+                                          (5, 0, IMPLICIT_LE)])
+        c.send(echo_pdata(1, pcid=3))
+        c.expect(echo_rsp_pdata(1, pcid=3), what="C-ECHO-RSP, context 3")
+        c.send(RELRQ)
+        c.expect(RELRP)
+        res = c.finish()
+        outcome(res, "released", 0)
+        ind = res.find("ASSOC_IND")
+        check(ind is not None and
+              ind["contexts"] == [[1, 4], [3, 0], [5, 0]] and
+              ind["ts"] == [[""], [IMPLICIT_LE], ["", IMPLICIT_LE]] and
+              ind["roles"] == [""],
+              "%s: the handler saw %r" % (called, ind))
+    sanity(env)
+
+
 def test_b040_context_without_transfer_syntax(env):
     r = std_rq(contexts=[pc(1, tss=()), pc(3)])
     c = d(env).connect()
