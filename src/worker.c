@@ -812,9 +812,14 @@ worker_run(const struct worker_params *par, int fd)
 		pfd[n].revents = 0;
 		if (worker_held(w)) {
 			pfd[n].fd = -1;
-			/* PDUs we hold back keep the peer from being idle. */
+			/*
+			 * PDUs we hold back keep the peer from being idle,
+			 * and the time a PDU waits on us is not its stall.
+			 */
 			if (w->fsm.state == STA6_ESTABLISHED && w->to.idle != 0)
 				w->idle_deadline = io_now() + w->to.idle;
+			if (link_in_pdu(&w->link))
+				w->link.pdu_started = io_now();
 		}
 		n++;
 		if (par->sigfd != -1) {
