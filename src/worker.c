@@ -190,22 +190,29 @@ worker_set_timeouts(struct worker *w, const struct worker_timeouts *to)
 	    w->started + to->association : 0;
 }
 
-/* Make up an association id: UTC time and a random tail. */
+/*
+ * Make up an association id: UTC time and a random tail.  The tail comes
+ * from getentropy(): one system call, where the C library's arc4random()
+ * sets up its state in a newly forked process first (two mappings and
+ * their page faults, per association).
+ */
 static void
 worker_make_id(struct worker *w)
 {
 	struct tm	 tm;
 	time_t		 t = time(NULL);
+	uint32_t	 r;
 	char		 ts[32];
 
 	if (w->par->assoc_id != NULL) {
 		strlcpy(w->id, w->par->assoc_id, sizeof(w->id));
 		return;
 	}
+	if (getentropy(&r, sizeof(r)) == -1)
+		r = arc4random();
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(w->id, sizeof(w->id), "%s-%06x", ts,
-	    arc4random() & 0xffffff);
+	snprintf(w->id, sizeof(w->id), "%s-%06x", ts, r & 0xffffff);
 }
 
 /* Queue a primitive from the service user; it is stepped in order. */
