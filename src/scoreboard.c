@@ -10,6 +10,11 @@
  * only turns a reaped worker's pid back into 0 with an atomic
  * compare-and-swap, which at worst makes a worker counting at that moment
  * see one association too many.
+ *
+ * The state words of server.max_startups follow the slots in the same
+ * mapping, one per possible worker.  Their writers never overlap in time
+ * (the master before the fork and after the reap, the worker in between),
+ * so plain atomic loads and stores are enough.
  */
 
 #include "compat.h"
@@ -26,6 +31,11 @@
 #include "scoreboard.h"
 
 #define SCOREBOARD_TITLE_LEN	16	/* an AE title */
+
+/* A state word's values. */
+#define SCOREBOARD_FREE		0
+#define SCOREBOARD_STARTING	1	/* no A-ASSOCIATE-AC sent yet */
+#define SCOREBOARD_ESTABLISHED	2
 
 struct scoreboard_slot {
 	pid_t			 pid;		/* 0: free; atomic */
@@ -46,6 +56,9 @@ struct scoreboard {
 	struct scoreboard_shm	*shm;
 	size_t			 len;
 	long			 mine;		/* our slot, or -1 */
+	uint32_t		*state;		/* nslots, after the slots */
+	long			 state_mine;	/* a worker's word, or -1 */
+	unsigned int		 state_next;	/* the master's next try */
 };
 
 static int	scoreboard_lock(struct scoreboard_shm *);
@@ -66,7 +79,9 @@ scoreboard_create(unsigned int nslots)
 	if ((sb = calloc(1, sizeof(*sb))) == NULL)
 		return (NULL);
 	sb->mine = -1;
-	sb->len = sizeof(*sb->shm) + (size_t)nslots * sizeof(sb->shm->slot[0]);
+	sb->state_mine = -1;
+	sb->len = sizeof(*sb->shm) + (size_t)nslots *
+	    (sizeof(sb->shm->slot[0]) + sizeof(*sb->state));
 	sb->shm = mmap(NULL, sb->len, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sb->shm == MAP_FAILED) {
@@ -76,6 +91,7 @@ scoreboard_create(unsigned int nslots)
 		return (NULL);
 	}
 	sb->shm->nslots = nslots;
+	sb->state = (uint32_t *)(void *)&sb->shm->slot[nslots];
 	if ((e = pthread_mutexattr_init(&attr)) != 0)
 		goto fail;
 	if ((e = pthread_mutexattr_setpshared(&attr,
@@ -245,4 +261,73 @@ scoreboard_count(struct scoreboard *sb, const char *entry,
 			n++;
 	}
 	return (n);
+}
+
+/*
+ * The master, before it forks a worker: take a free state word and mark
+ * it starting.  Returns its index, or -1 if every word is taken.
+ */
+long
+scoreboard_start(struct scoreboard *sb)
+{
+	unsigned int	 i, n, k;
+
+	if (sb == NULL || (n = sb->shm->nslots) == 0)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		k = (sb->state_next + i) % n;
+		if (__atomic_load_n(&sb->state[k], __ATOMIC_ACQUIRE) !=
+		    SCOREBOARD_FREE)
+			continue;
+		__atomic_store_n(&sb->state[k], SCOREBOARD_STARTING,
+		    __ATOMIC_RELEASE);
+		sb->state_next = (k + 1) % n;
+		return ((long)k);
+	}
+	return (-1);
+}
+
+/* The worker, right after the fork: the state word it is to mark. */
+void
+scoreboard_bind(struct scoreboard *sb, long k)
+{
+	if (sb != NULL)
+		sb->state_mine = k >= 0 && k < (long)sb->shm->nslots ? k : -1;
+}
+
+/*
+ * The worker sent its A-ASSOCIATE-AC: it no longer counts as starting.
+ * A no-op without a scoreboard or a word (-i, -d, tests).
+ */
+void
+scoreboard_established(struct scoreboard *sb)
+{
+	uint32_t	 expect = SCOREBOARD_STARTING;
+
+	if (sb == NULL || sb->state_mine == -1)
+		return;
+	(void)__atomic_compare_exchange_n(&sb->state[sb->state_mine], &expect,
+	    SCOREBOARD_ESTABLISHED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The master: whether the worker holding word k has not sent its AC yet.
+ * A worker without a word (k = -1) counts as starting.
+ */
+int
+scoreboard_starting(const struct scoreboard *sb, long k)
+{
+	if (sb == NULL || k < 0 || k >= (long)sb->shm->nslots)
+		return (1);
+	return (__atomic_load_n(&sb->state[k], __ATOMIC_ACQUIRE) ==
+	    SCOREBOARD_STARTING);
+}
+
+/* The master reaped the worker holding word k: free the word. */
+void
+scoreboard_end(struct scoreboard *sb, long k)
+{
+	if (sb == NULL || k < 0 || k >= (long)sb->shm->nslots)
+		return;
+	__atomic_store_n(&sb->state[k], SCOREBOARD_FREE, __ATOMIC_RELEASE);
 }

@@ -9,6 +9,14 @@
  * room; a process-shared lock makes the count and the taking one step,
  * so two workers cannot both take the last place.  Under -i and -d there
  * is no master and no scoreboard.
+ *
+ * Apart from those slots, every worker the master forks has a state word
+ * (design section 6, server.max_startups): the master takes one before
+ * the fork, marked "starting", and the worker marks it "established"
+ * when it sends its A-ASSOCIATE-AC; the master frees it when it reaps the
+ * worker.  Only the master takes and frees state words and each worker
+ * writes only its own, so they need no lock, and a worker killed before
+ * its AC is simply counted as starting until it is reaped.
  */
 #ifndef DUL_SCOREBOARD_H
 #define DUL_SCOREBOARD_H
@@ -34,5 +42,11 @@ enum scoreboard_result scoreboard_enter(struct scoreboard *, const char *,
 void	 scoreboard_leave(struct scoreboard *);
 int	 scoreboard_reap(struct scoreboard *, pid_t);
 int	 scoreboard_count(struct scoreboard *, const char *, const char *);
+
+long	 scoreboard_start(struct scoreboard *);
+void	 scoreboard_bind(struct scoreboard *, long);
+void	 scoreboard_established(struct scoreboard *);
+int	 scoreboard_starting(const struct scoreboard *, long);
+void	 scoreboard_end(struct scoreboard *, long);
 
 #endif /* DUL_SCOREBOARD_H */
