@@ -56,6 +56,8 @@ static int	 conf_parse_version(struct conf_ctx *,
 		    const config_setting_t *, void *);
 static int	 conf_parse_listen(struct conf_ctx *,
 		    const config_setting_t *, void *);
+static int	 conf_parse_max_startups(struct conf_ctx *,
+		    const config_setting_t *, void *);
 static int	 conf_parse_syntax_sets(struct conf_ctx *,
 		    const config_setting_t *, void *);
 static int	 conf_parse_abstract_sets(struct conf_ctx *,
@@ -207,6 +209,11 @@ static const struct conf_key conf_server_keys[] = {
 	    1, 65535),
 	K_INT("max_associations_per_ip", struct conf_server,
 	    max_associations_per_ip, 0, 65535),
+	K_FN("max_startups", 0, conf_parse_max_startups),
+	K_INT("max_startups_per_ip", struct conf_server, max_startups_per_ip,
+	    0, 65535),
+	K_INT("per_ip_prefix4", struct conf_server, per_ip_prefix4, 1, 32),
+	K_INT("per_ip_prefix6", struct conf_server, per_ip_prefix6, 1, 128),
 	K_ENUM("on_limit", struct conf_server, on_limit, conf_on_limit_names),
 	K_INT("reject_slots", struct conf_server, reject_slots, 0, 1024),
 	K_INT("max_connection_rate", struct conf_server, max_connection_rate,
@@ -341,6 +348,8 @@ conf_defaults(struct conf_ctx *ctx, struct dul_conf *c)
 	c->server.backlog = 4096;
 	c->server.max_associations = 64;
 	c->server.max_associations_per_ip = 0;
+	c->server.per_ip_prefix4 = 32;
+	c->server.per_ip_prefix6 = 64;
 	c->server.on_limit = CONF_ON_LIMIT_REJECT;
 	c->server.reject_slots = 8;
 	c->server.max_connection_rate = 0;
@@ -534,6 +543,58 @@ conf_parse_version(struct conf_ctx *ctx, const config_setting_t *m, void *t)
 		    "(this dulserverd reads version %d)", v, CONF_VERSION));
 	c->version = (int)v;
 	return (0);
+}
+
+/*
+ * server.max_startups: "" (off), "start:rate:full" as in sshd's
+ * MaxStartups, or "full" alone for "full:100:full".  start and full
+ * count workers that have not sent their A-ASSOCIATE-AC, rate is a
+ * percentage.
+ */
+static int
+conf_parse_max_startups(struct conf_ctx *ctx, const config_setting_t *m,
+    void *t)
+{
+	struct conf_server	*sv = t;
+	const char		*s = NULL, *p;
+	char			 num[6];
+	long			 v[3];
+	size_t			 len;
+	int			 n = 0;
+
+	if (conf_get_string(ctx, m, &s) == -1)
+		return (-1);
+	sv->max_startups_start = sv->max_startups_rate = 0;
+	sv->max_startups_full = 0;
+	if (*s == '\0')
+		return (0);
+	for (p = s;; p++) {
+		len = strcspn(p, ":");
+		if (n == 3 || len == 0 || len >= sizeof(num) ||
+		    strspn(p, "0123456789") < len)
+			goto bad;
+		memcpy(num, p, len);
+		num[len] = '\0';
+		v[n++] = strtol(num, NULL, 10);
+		p += len;
+		if (*p == '\0')
+			break;
+	}
+	if (n == 2)
+		goto bad;
+	if (n == 1) {
+		v[2] = v[0];
+		v[1] = 100;
+	}
+	if (v[0] < 1 || v[2] > 65535 || v[0] > v[2] || v[1] > 100)
+		goto bad;
+	sv->max_startups_start = (int)v[0];
+	sv->max_startups_rate = (int)v[1];
+	sv->max_startups_full = (int)v[2];
+	return (0);
+bad:
+	return (conf_err(ctx, m, "\"%s\" is not \"start:rate:full\" (1 <= "
+	    "start <= full <= 65535, rate 0 to 100) nor \"full\"", s));
 }
 
 /* server.listen: a list of { address, port, v6only }, no duplicates. */

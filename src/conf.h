@@ -179,6 +179,12 @@ struct conf_server {
 	int			 backlog;
 	int			 max_associations;
 	int			 max_associations_per_ip;	/* 0 = off */
+	int			 max_startups_start;	/* 0 = off */
+	int			 max_startups_rate;	/* percent */
+	int			 max_startups_full;
+	int			 max_startups_per_ip;	/* 0 = off */
+	int			 per_ip_prefix4;	/* bits of a source */
+	int			 per_ip_prefix6;
 	enum conf_on_limit	 on_limit;
 	int			 reject_slots;
 	int			 max_connection_rate;	/* per second, 0 = off */

@@ -223,6 +223,16 @@ conf_print(FILE *fp, const struct dul_conf *c)
 	fprintf(fp, "  max_associations = %d;\n", c->server.max_associations);
 	fprintf(fp, "  max_associations_per_ip = %d;\n",
 	    c->server.max_associations_per_ip);
+	if (c->server.max_startups_full > 0)
+		fprintf(fp, "  max_startups = \"%d:%d:%d\";\n",
+		    c->server.max_startups_start, c->server.max_startups_rate,
+		    c->server.max_startups_full);
+	else
+		fputs("  max_startups = \"\";\n", fp);
+	fprintf(fp, "  max_startups_per_ip = %d;\n",
+	    c->server.max_startups_per_ip);
+	fprintf(fp, "  per_ip_prefix4 = %d;\n", c->server.per_ip_prefix4);
+	fprintf(fp, "  per_ip_prefix6 = %d;\n", c->server.per_ip_prefix6);
 	fprintf(fp, "  on_limit = \"%s\";\n",
 	    conf_name_of(conf_on_limit_names, c->server.on_limit));
 	fprintf(fp, "  reject_slots = %d;\n", c->server.reject_slots);

@@ -380,6 +380,10 @@ test_conf_minimal_file_gets_defaults(void **state)
 	assert_int_equal(c.server.backlog, 4096);
 	assert_int_equal(c.server.max_associations, 64);
 	assert_int_equal(c.server.max_associations_per_ip, 0);
+	assert_int_equal(c.server.max_startups_full, 0);
+	assert_int_equal(c.server.max_startups_per_ip, 0);
+	assert_int_equal(c.server.per_ip_prefix4, 32);
+	assert_int_equal(c.server.per_ip_prefix6, 64);
 	assert_int_equal(c.server.on_limit, CONF_ON_LIMIT_REJECT);
 	assert_int_equal(c.server.reject_slots, 8);
 	assert_string_equal(c.server.user, "");
@@ -479,6 +483,57 @@ test_conf_negotiation_policy_keys(void **state)
 	assert_int_equal(c.network.strict_user_info, 0);
 	assert_int_equal(c.ae[0].strict_user_info, 0);
 	conf_free(&c);
+}
+
+/*
+ * server.max_startups: "start:rate:full", "full" alone, or "" (off); the
+ * source prefixes; and all of it printed back the same.
+ */
+static void
+test_conf_max_startups_forms(void **state)
+{
+	struct dul_conf	 c, c2;
+	char		*text, *again;
+	static const char *const forms[][2] = {
+		{ "10:30:60", "10:30:60" },
+		{ "7", "7:100:7" },
+		{ "1:0:65535", "1:0:65535" },
+		{ "", "" }
+	};
+	char		 conf[256], want[64];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(forms); i++) {
+		snprintf(conf, sizeof(conf), "config_version = 1;\n"
+		    "server : { max_startups = \"%s\"; max_startups_per_ip = "
+		    "5; per_ip_prefix4 = 24; per_ip_prefix6 = 48; };\n",
+		    forms[i][0]);
+		load_text(conf, &c);
+		assert_int_equal(c.server.max_startups_per_ip, 5);
+		assert_int_equal(c.server.per_ip_prefix4, 24);
+		assert_int_equal(c.server.per_ip_prefix6, 48);
+		if (forms[i][1][0] == '\0')
+			assert_int_equal(c.server.max_startups_full, 0);
+		else {
+			snprintf(want, sizeof(want), "%d:%d:%d",
+			    c.server.max_startups_start,
+			    c.server.max_startups_rate,
+			    c.server.max_startups_full);
+			assert_string_equal(want, forms[i][1]);
+		}
+		text = print_conf(&c);
+		snprintf(want, sizeof(want), "max_startups = \"%s\";",
+		    forms[i][1]);
+		assert_non_null(strstr(text, want));
+		load_text(text, &c2);
+		again = print_conf(&c2);
+		assert_string_equal(text, again);
+		free(text);
+		free(again);
+		conf_free(&c2);
+		conf_free(&c);
+	}
 }
 
 /* Values that are not defaults, including fractions and escapes. */
@@ -1129,6 +1184,7 @@ main(void)
 		cmocka_unit_test(test_conf_uid_pattern_check),
 		cmocka_unit_test(test_conf_pc_negotiate_ours_theirs),
 		cmocka_unit_test(test_conf_pc_negotiate_wildcard_transfer),
+		cmocka_unit_test(test_conf_max_startups_forms),
 	};
 
 	return (cmocka_run_group_tests_name("conf", tests, setup_tmpdir,
