@@ -873,6 +873,7 @@ worker_run(const struct worker_params *par, int fd)
 	code = w->exit_code;
 	link_free(&w->link);
 	free(w->rq_buf);
+	free(w->ac_pdu);
 	munmap(w, sizeof(*w));
 	return (code);
 }
@@ -988,6 +989,8 @@ worker_forget_rq(struct worker *w)
 	free(w->rq_buf);
 	w->rq_buf = NULL;
 	w->rq_len = 0;
+	free(w->ac_pdu);
+	w->ac_pdu = NULL;
 	if (hi <= lo)
 		memset(&w->rq, 0, sizeof(w->rq));
 	else {

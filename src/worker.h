@@ -206,6 +206,8 @@ struct worker {
 
 	uint8_t			*rq_buf;	/* the RQ, kept for the AC */
 	size_t			 rq_len;
+	uint8_t			*ac_pdu;	/* worker_ac_check()'s AC */
+	size_t			 ac_pdu_len;
 	int			 rq_nomem;	/* no memory for it: RJ */
 	struct worker_timeouts	 to;		/* par's, or the route's */
 

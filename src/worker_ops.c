@@ -277,7 +277,9 @@ worker_ac_map(void)
  * can be encoded (every item within its 16-bit length), else the
  * encoder's error, or PDU_ERR_SPACE when there is no memory to try.  A
  * policy that decides the AC alone asks this before it accepts, so that
- * a request it cannot answer is rejected rather than left unanswered.
+ * a request it cannot answer is rejected rather than left unanswered;
+ * nothing changes the negotiation after it, so the AC encoded here is
+ * kept and is the one op_send_ac() sends.
  */
 int
 worker_ac_check(struct worker *w)
@@ -292,9 +294,16 @@ worker_ac_check(struct worker *w)
 	cap = worker_ac_fill(w, ac);
 	if ((buf = malloc(cap)) != NULL)
 		n = pdu_encode_assoc_ac(buf, cap, ac);
-	free(buf);
 	munmap(ac, sizeof(*ac));
-	return (n < 0 ? (int)n : 0);
+	free(w->ac_pdu);
+	w->ac_pdu = NULL;
+	if (n < 0) {
+		free(buf);
+		return ((int)n);
+	}
+	w->ac_pdu = buf;
+	w->ac_pdu_len = (size_t)n;
+	return (0);
 }
 
 /* AE-7: send the A-ASSOCIATE-AC the negotiation makes. */
@@ -308,6 +317,13 @@ op_send_ac(void *ctx, const void *rsp)
 	ssize_t			 n;
 
 	(void)rsp;
+	if (w->ac_pdu != NULL) {
+		/* Checked and encoded already: no second encoding. */
+		buf = w->ac_pdu;
+		n = (ssize_t)w->ac_pdu_len;
+		w->ac_pdu = NULL;
+		goto send;
+	}
 	if ((ac = worker_ac_map()) != NULL) {
 		cap = worker_ac_fill(w, ac);
 		buf = malloc(cap);
@@ -320,12 +336,13 @@ op_send_ac(void *ctx, const void *rsp)
 		return;
 	}
 	n = pdu_encode_assoc_ac(buf, cap, ac);
+	munmap(ac, sizeof(*ac));
+send:
 	worker_send(w, buf, n);
 	if (w->to.idle != 0)
 		w->idle_deadline = io_now() + w->to.idle;
 	worker_set_tag(w);
 	free(buf);
-	munmap(ac, sizeof(*ac));
 	worker_forget_rq(w);
 }
 
