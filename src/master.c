@@ -17,6 +17,16 @@
  * reset that destroys the rejection.  Reject workers are bounded by
  * server.reject_slots; beyond them the connection is closed at once.
  *
+ * Workers that have not sent their A-ASSOCIATE-AC yet are "starting"
+ * (the scoreboard's state words tell).  Over server.max_startups_per_ip
+ * starting workers from one source, or at random with a probability
+ * that rises from server.max_startups's rate at its start to 1 at its
+ * full (sshd's MaxStartups and PerSourceMaxStartups), a connection is
+ * closed at once, before any limit on associations is looked at: idle
+ * connections cost no fork past those bounds, and ARTIM ends the workers
+ * they got.  A source is the peer address cut to server.per_ip_prefix4
+ * or server.per_ip_prefix6 bits, for max_associations_per_ip too.
+ *
  * Over server.max_connection_rate (a token bucket of
  * server.connection_rate_burst), a connection is closed at once too: a
  * flood costs the master an accept() and a close() per connection, never
@@ -87,6 +97,8 @@ enum master_rl {
 	MASTER_RL_DENIED,		/* closed by access.on_denied */
 	MASTER_RL_LIMIT,		/* closed: limit, reject slots busy */
 	MASTER_RL_RATE,			/* closed: max_connection_rate */
+	MASTER_RL_STARTUPS,		/* closed: max_startups */
+	MASTER_RL_STARTUPS_IP,		/* closed: max_startups_per_ip */
 	MASTER_RL_PROTOCOL,		/* a worker exited with status 2 */
 	MASTER_RL_INTERNAL,		/* a worker exited with status 1 */
 	MASTER_RL_KILLED,		/* SIGKILL or SIGTERM ended a worker */
@@ -103,6 +115,8 @@ static const struct master_rl_kind {
 	{ LOG_WARNING, "connections closed: limit reached, reject slots "
 	    "busy" },
 	{ LOG_WARNING, "connections closed: over max_connection_rate" },
+	{ LOG_WARNING, "connections closed: max_startups" },
+	{ LOG_WARNING, "connections closed: max_startups_per_ip" },
 	{ LOG_WARNING, "workers exited with status 2 (protocol violation)" },
 	{ LOG_ERR, "workers exited with an internal error" },
 	{ LOG_ERR, "workers killed by SIGKILL or SIGTERM" },
@@ -124,6 +138,7 @@ struct master_addr {
 struct master_child {
 	pid_t		 pid;
 	int		 reject;	/* only sends RJ (2, 3, 2) */
+	long		 state;		/* scoreboard state word, or -1 */
 	unsigned long long seq;		/* fork number */
 	uint64_t	 born;		/* io_now() at fork */
 	struct master_addr addr;
@@ -137,6 +152,8 @@ struct master_stats {
 	unsigned long long	 closed_limit;
 	unsigned long long	 closed_denied;
 	unsigned long long	 closed_rate;
+	unsigned long long	 closed_startups;
+	unsigned long long	 closed_startups_ip;
 	unsigned long long	 fork_failed;
 	unsigned long long	 exit_ok;
 	unsigned long long	 exit_protocol;
@@ -197,8 +214,12 @@ static int	master_pollfds(struct master *);
 static void	master_title(struct master *);
 static void	master_addr(const struct sockaddr_storage *,
 		    struct master_addr *, char *, size_t);
+static int	master_same_source(const struct master *,
+		    const struct master_addr *, const struct master_addr *);
 static int	master_count_addr(const struct master *,
-		    const struct master_addr *);
+		    const struct master_addr *, int);
+static int	master_count_starting(const struct master *);
+static int	master_startups_drop(const struct conf_server *, int);
 static int	master_kids_reserve(struct master *, size_t);
 static void	master_backoff(struct master *, const char *);
 static void	master_recovered(struct master *, const char *);
@@ -343,18 +364,76 @@ master_addr(const struct sockaddr_storage *ss, struct master_addr *a,
 		strlcpy(peer, host, len);
 }
 
-/* Count the associations (not reject workers) of one peer address. */
+/*
+ * Whether two peer addresses are one source: the same family and the
+ * same first server.per_ip_prefix4 (IPv4) or per_ip_prefix6 (IPv6) bits.
+ */
 static int
-master_count_addr(const struct master *m, const struct master_addr *a)
+master_same_source(const struct master *m, const struct master_addr *a,
+    const struct master_addr *b)
+{
+	int	 bits, i;
+
+	if (a->family != b->family)
+		return (0);
+	bits = a->family == AF_INET ? m->conf.server.per_ip_prefix4 :
+	    a->family == AF_INET6 ? m->conf.server.per_ip_prefix6 : 128;
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (a->a[i] != b->a[i])
+			return (0);
+	return (bits == 0 ||
+	    ((a->a[i] ^ b->a[i]) & (0xff00 >> bits) & 0xff) == 0);
+}
+
+/*
+ * Count the workers (not reject workers) of one source: all of them, or
+ * (starting) those that have not sent their A-ASSOCIATE-AC.
+ */
+static int
+master_count_addr(const struct master *m, const struct master_addr *a,
+    int starting)
 {
 	size_t	 i;
 	int	 n = 0;
 
 	for (i = 0; i < m->nkids; i++)
-		if (!m->kids[i].reject && m->kids[i].addr.family == a->family &&
-		    memcmp(m->kids[i].addr.a, a->a, sizeof(a->a)) == 0)
+		if (!m->kids[i].reject &&
+		    master_same_source(m, &m->kids[i].addr, a) &&
+		    (!starting || scoreboard_starting(m->sb,
+		    m->kids[i].state)))
 			n++;
 	return (n);
+}
+
+/* Count the workers that have not sent their A-ASSOCIATE-AC yet. */
+static int
+master_count_starting(const struct master *m)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < m->nkids; i++)
+		if (!m->kids[i].reject &&
+		    scoreboard_starting(m->sb, m->kids[i].state))
+			n++;
+	return (n);
+}
+
+/*
+ * The chance, in percent, that server.max_startups closes a connection
+ * when n workers are starting: 0 below start, 100 from full on, and in
+ * between rate rising in a straight line towards 100 (integer steps).
+ */
+static int
+master_startups_drop(const struct conf_server *s, int n)
+{
+	if (s->max_startups_full <= 0 || n < s->max_startups_start)
+		return (0);
+	if (n >= s->max_startups_full)
+		return (100);
+	return (s->max_startups_rate + (100 - s->max_startups_rate) *
+	    (n - s->max_startups_start) /
+	    (s->max_startups_full - s->max_startups_start));
 }
 
 /* Make room for at least n children in the table. */
@@ -636,6 +715,7 @@ master_dispatch(struct master *m, int fd, const struct sockaddr_storage *ss)
 	struct master_addr		 a;
 	char				 peer[MASTER_PEER_LEN];
 	const char			*which = NULL;
+	int				 n, p;
 
 	master_addr(ss, &a, peer, sizeof(peer));
 	if (m->conf.access.on_denied == CONF_DENIED_CLOSE &&
@@ -655,10 +735,30 @@ master_dispatch(struct master *m, int fd, const struct sockaddr_storage *ss)
 		    s->connection_rate_burst : s->max_connection_rate);
 		return;
 	}
+	if (s->max_startups_per_ip > 0 && (n = master_count_addr(m, &a, 1)) >=
+	    s->max_startups_per_ip) {
+		m->st.closed_startups_ip++;
+		close(fd);
+		master_rlog(m, MASTER_RL_STARTUPS_IP, "connection from %s "
+		    "closed: %d workers of its source have not associated yet "
+		    "(server.max_startups_per_ip)", peer, n);
+		return;
+	}
+	if (s->max_startups_full > 0 && (p = master_startups_drop(s,
+	    n = master_count_starting(m))) > 0 &&
+	    arc4random_uniform(100) < (uint32_t)p) {
+		m->st.closed_startups++;
+		close(fd);
+		master_rlog(m, MASTER_RL_STARTUPS, "connection from %s closed: "
+		    "%d workers have not associated yet (server.max_startups "
+		    "%d:%d:%d, dropping %d%%)", peer, n, s->max_startups_start,
+		    s->max_startups_rate, s->max_startups_full, p);
+		return;
+	}
 	if (m->nworkers >= s->max_associations)
 		which = "max_associations";
 	else if (s->max_associations_per_ip > 0 &&
-	    master_count_addr(m, &a) >= s->max_associations_per_ip)
+	    master_count_addr(m, &a, 0) >= s->max_associations_per_ip)
 		which = "max_associations_per_ip";
 	if (which == NULL) {
 		master_fork(m, fd, &a, peer, 0);
@@ -684,23 +784,29 @@ master_fork(struct master *m, int fd, const struct master_addr *a,
 	struct master_child	*k;
 	sigset_t		 all, old;
 	pid_t			 pid;
+	long			 state = -1;
 
 	if (master_kids_reserve(m, m->nkids + 1) == -1) {
 		log_error("connection from %s closed", peer);
 		close(fd);
 		return;
 	}
+	if (!reject)
+		state = scoreboard_start(m->sb);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	if ((pid = fault_fork()) == -1) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		scoreboard_end(m->sb, state);
 		m->st.fork_failed++;
 		close(fd);
 		master_backoff(m, "fork");
 		return;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		scoreboard_bind(m->sb, state);
 		master_child(m, fd, reject, peer, &old);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(fd);
 	master_recovered(m, "fork");
@@ -708,6 +814,7 @@ master_fork(struct master *m, int fd, const struct master_addr *a,
 	memset(k, 0, sizeof(*k));
 	k->pid = pid;
 	k->reject = reject;
+	k->state = state;
 	k->seq = ++m->forks;
 	k->born = io_now();
 	k->addr = *a;
@@ -758,6 +865,7 @@ master_child(struct master *m, int fd, int reject, const char *peer,
 	proctitle_set("%s %s", reject ? "reject" : "worker", peer);
 	serve_params(&p, &m->conf, &h);
 	h.sb = m->sb;
+	p.sb = m->sb;
 	p.sigfd = sigfd;
 	if (reject) {
 		p.over_limit = 1;
@@ -798,6 +906,7 @@ master_reap(struct master *m)
 		}
 		k = &m->kids[i];
 		scoreboard_reap(m->sb, pid);
+		scoreboard_end(m->sb, k->state);
 		what = k->reject ? "reject worker" : "worker";
 		code = WIFSIGNALED(st) ? -1 : WEXITSTATUS(st);
 		kind = MASTER_RL_INTERNAL;
@@ -915,7 +1024,8 @@ master_status(struct master *m)
 	    "%llu, reject workers %llu, closed at limit %llu, closed by "
 	    "access %llu, fork failures %llu; exits ok %llu, protocol %llu, "
 	    "internal %llu, signalled %llu; reloads %llu, failed %llu; "
-	    "closed over the rate %llu, crash pauses %llu",
+	    "closed over the rate %llu, crash pauses %llu; starting %d, "
+	    "closed by max_startups %llu, by max_startups_per_ip %llu",
 	    m->nworkers, m->conf.server.max_associations, m->nrejects,
 	    m->conf.server.reject_slots, m->ls.n,
 	    m->draining ? ", shutting down" :
@@ -924,7 +1034,8 @@ master_status(struct master *m)
 	    s->workers, s->rejects, s->closed_limit, s->closed_denied,
 	    s->fork_failed, s->exit_ok, s->exit_protocol, s->exit_internal,
 	    s->exit_signal, s->reloads, s->reload_failed, s->closed_rate,
-	    s->throttles);
+	    s->throttles, master_count_starting(m), s->closed_startups,
+	    s->closed_startups_ip);
 }
 
 /* Signal every child. */

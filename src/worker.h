@@ -100,6 +100,7 @@ struct worker_peer {
 	char			 local_port[8];
 };
 
+struct scoreboard;
 struct worker;
 
 /*
@@ -186,6 +187,7 @@ struct worker_params {
 	int			 log_idle;	/* silent peers: info */
 	int			 over_limit;	/* RJ (2,3,2) at once */
 	const char		*assoc_id;	/* or NULL: made up */
+	struct scoreboard	*sb;		/* the master's, or NULL */
 };
 
 /* One association. */

@@ -20,6 +20,7 @@
 #include "link.h"
 #include "log.h"
 #include "pdu.h"
+#include "scoreboard.h"
 #include "worker.h"
 #include "worker_int.h"
 
@@ -339,6 +340,7 @@ op_send_ac(void *ctx, const void *rsp)
 	munmap(ac, sizeof(*ac));
 send:
 	worker_send(w, buf, n);
+	scoreboard_established(w->par->sb);	/* no longer starting */
 	if (w->to.idle != 0)
 		w->idle_deadline = io_now() + w->to.idle;
 	worker_set_tag(w);

@@ -1,10 +1,19 @@
 #!/usr/bin/env python3
 """The master under floods, failing workers and signal storms (robustness
-battery cases 12, 101, 102, 106, 124 and 135), end to end.
+battery cases 12, 94, 101, 102, 106, 124 and 135), end to end.
 
 - 12: access.on_denied = "close" closes a flood of denied connections in
   the master, without a byte and without a worker, in a bounded number
   of log lines whose counts add up; an allowed peer is served meanwhile.
+- 94: 1000 idle connections (10,000 with DUL_TEST_LONG=1) from one /24
+  (server.per_ip_prefix4 = 24) while 127.0.1.1 opens an association
+  with a C-ECHO every second: server.max_startups_per_ip closes the
+  excess at accept, without a fork or a byte, ARTIM ends the workers
+  the flood got, every C-ECHO is served within 2 s, and the master's
+  children and descriptors come back to where they were.  Then
+  server.max_startups alone: its random early drop between start and
+  full, per connection, against the chance it should have (a z-score
+  within 4.5), and none outside the band.
 - 101: workers that fail right after fork (injected: DUL_FAULT, in
   builds with --enable-fault-injection; that part is skipped otherwise)
   make the master pause accepting, 1 s then 2 s then 4 s, with one line
@@ -27,7 +36,10 @@ battery cases 12, 101, 102, 106, 124 and 135), end to end.
 """
 
 import json
+import math
 import os
+import resource
+import select
 import re
 import signal
 import socket
@@ -43,7 +55,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import dulpeer  # noqa: E402
 from dulmaster import (Failure, Test, ae, associate,  # noqa: E402
                        check, connect, echo_on, free_port, proc_children,
-                       release, wait_for)
+                       proc_fds, release, wait_for)
 
 LONG = os.environ.get("DUL_TEST_LONG") == "1"
 LOG_EVERY = 5.0             # MASTER_LOG_EVERY in src/master.c, seconds
@@ -85,7 +97,10 @@ def status(d, timeout=20):
                       ("internal", "internal"), ("signalled", "signalled"),
                       ("reloads", "reloads"),
                       ("closed_rate", "closed over the rate"),
-                      ("pauses", "crash pauses")):
+                      ("pauses", "crash pauses"),
+                      ("starting", "starting"),
+                      ("closed_startups", "closed by max_startups"),
+                      ("closed_startups_ip", "by max_startups_per_ip")):
         m = re.search(r"[;,:] %s (\d+)" % name, line)
         check(m, "no %r in the status line %r" % (name, line))
         out[key] = int(m.group(1))
@@ -215,6 +230,316 @@ def test_b012_denied_flood_closed_in_master(t):
           "status: %s" % st["line"])
     check(len(d.lines(r"assoc=")) == 2, "a worker ran for a denied peer")
     d.wait_children(0)
+
+
+# Case 94 --------------------------------------------------------------
+
+def idle_flood(port, n, seconds, rate, hold, sources):
+    """Hold up to n idle connections (never a byte sent) from the
+    sources for `seconds`, opening at most `rate` a second, again as the
+    server closes them; then stop opening and wait up to `hold` seconds
+    for the server to close the rest.  Print a JSON summary.  Runs in a
+    process of its own."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, n + 256)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    n = min(n, want - 256)
+    poller = select.poll()
+    socks = {}
+    opened = refused = closed = nbytes = 0
+    tick = 0.05
+    t0 = time.monotonic()
+    k = 0
+
+    def reap(timeout_ms):
+        nonlocal closed, nbytes
+        for fd, _ in poller.poll(timeout_ms):
+            s = socks[fd]
+            try:
+                got = s.recv(4096)
+            except BlockingIOError:
+                continue
+            except OSError:
+                got = b""
+            if got:
+                nbytes += len(got)
+                continue
+            poller.unregister(fd)
+            del socks[fd]
+            s.close()
+            closed += 1
+
+    while time.monotonic() - t0 < seconds:
+        # n at once, then no more than `rate` a second
+        budget = n + int(rate * (time.monotonic() - t0)) - opened - refused
+        while len(socks) < n and budget > 0:
+            budget -= 1
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+            s.bind((sources[k % len(sources)], 0))
+            k += 1
+            try:
+                s.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            except OSError:
+                refused += 1
+                s.close()
+                continue
+            socks[s.fileno()] = s
+            poller.register(s.fileno(), select.POLLIN)
+            opened += 1
+        if len(socks) < n:
+            time.sleep(tick)
+        reap(int(tick * 1000))
+    t_stop = time.monotonic()
+    while socks and time.monotonic() - t_stop < hold:
+        reap(100)
+    print(json.dumps({"opened": opened, "refused": refused,
+                      "closed": closed, "bytes": nbytes,
+                      "open_at_end": len(socks), "n": n,
+                      "seconds": t_stop - t0,
+                      "hold": time.monotonic() - t_stop}))
+    for s in socks.values():
+        s.close()
+
+
+def legit_echo(port, source, timeout):
+    """A new association from source with one C-ECHO and a release;
+    return the seconds from connect to the C-ECHO's answer, or None."""
+    t0 = time.monotonic()
+    try:
+        p = connect(port, source, timeout=timeout)
+    except OSError:
+        return None
+    try:
+        p.send(dulpeer.assoc_rq(called="ECHOSCP", calling="LEGIT"))
+        ty, _ = p.recv_pdu(timeout=timeout)
+        if ty != dulpeer.A_ASSOCIATE_AC or echo_on(p) != 0:
+            return None
+        took = time.monotonic() - t0
+        release(p)
+        return took
+    except (OSError, dulpeer.Closed, TimeoutError, Failure):
+        return None
+    finally:
+        p.close()
+
+
+def test_b094_idle_flood_from_one_24(t):
+    """Idle connections from 127.0.0.2-254, one source under
+    per_ip_prefix4 = 24 with max_startups_per_ip = 8, while 127.0.1.1
+    (another /24) runs a new association with a C-ECHO every second:
+    every C-ECHO answered within 2 s, an established association from the
+    /24 is not counted as starting; what the flood opened is either a
+    worker (at most 8 starting at once, ended by ARTIM) or closed at
+    accept, without a fork or a byte, counted exactly and logged in
+    rate-limited lines; children, starting workers and the master's
+    descriptors back to where they were."""
+    n_idle = 10000 if LONG else 1000
+    seconds = 30 if LONG else 10
+    artim, cap, rate = 3, 8, 4000 if LONG else 1000
+    port = free_port()
+    d = t.start("idle94", t.conf(port, server="""
+  max_associations = 64;
+  max_startups = "16:30:48";
+  max_startups_per_ip = %d;
+  per_ip_prefix4 = 24;
+  backlog = 4096;""" % cap, timeouts="artim = %d;" % artim))
+    check(legit_echo(port, "127.0.1.1", 10) is not None,
+          "no C-ECHO before the flood")
+    d.wait_children(0)
+    fds0 = sorted(proc_fds(d.pid))
+    # An association of the flood's /24 that is established counts
+    # against no cap on starting workers.
+    held = assoc_ok(port, "HELD", source="127.0.0.1")
+    before = status(d)
+    check(before["associations"] == 1 and before["starting"] == 0,
+          "an established association counted as starting: %s" %
+          before["line"])
+    sources = ["127.0.0.%d" % i for i in range(2, 255)]
+    hold = artim + 4
+    f = t.popen([sys.executable, os.path.abspath(__file__), "--idle-flood",
+                 str(port), str(n_idle), str(seconds + 1), str(rate),
+                 str(hold)] + sources, stdout=subprocess.PIPE)
+    time.sleep(1)
+    waits, failed, legit, most = [], 0, 0, 0
+    t_end = time.monotonic() + seconds
+    while time.monotonic() < t_end and f.poll() is None:
+        t0 = time.monotonic()
+        legit += 1
+        took = legit_echo(port, "127.0.1.1", 5)
+        if took is None:
+            failed += 1
+        else:
+            waits.append(took)
+        most = max(most, len(d.children()))
+        time.sleep(max(0, 1 - (time.monotonic() - t0)))
+    out, _ = f.communicate(timeout=seconds + hold + 60)
+    fl = json.loads(out.decode())
+    print("idle flood: %d connections opened from one /24 (%d at once), "
+          "%d C-ECHOs, longest %.0f ms, at most %d children" % (
+              fl["opened"], fl["n"], len(waits),
+              max(waits or [0]) * 1000, most))
+    check(failed == 0, "%d of %d C-ECHOs failed" % (failed, legit))
+    check(len(waits) >= seconds - 2, "only %d C-ECHOs" % len(waits))
+    check(max(waits) < 2.0, "a C-ECHO waited %.2f s" % max(waits))
+    check(fl["opened"] >= fl["n"], "the flood was too thin: %r" % fl)
+    check(fl["bytes"] == 0, "the flood's connections got %d bytes" %
+          fl["bytes"])
+    # ARTIM ended every worker the flood got, though it held them open.
+    check(fl["open_at_end"] == 0, "%d idle connections still open %.1f s "
+          "after the flood stopped opening (ARTIM %d s)" % (
+              fl["open_at_end"], fl["hold"], artim))
+    check(most <= cap + 2, "the master had %d children" % most)
+    check(echo_on(held, 2) == 0, "C-ECHO on the held association")
+    release(held)
+    d.wait_children(0, 10)
+    st = status(d)
+    check(st["starting"] == 0 and st["associations"] == 0,
+          "after the flood: %s" % st["line"])
+    forked = st["workers"] - before["workers"] - legit
+    closed = st["closed_startups_ip"] - before["closed_startups_ip"]
+    check(closed + forked == fl["opened"], "%d closed at accept and %d "
+          "workers for %d connections: %s" % (closed, forked, fl["opened"],
+                                              st["line"]))
+    generations = (fl["seconds"] + fl["hold"]) / artim + 2
+    check(forked <= cap * generations, "%d workers forked for the flood, "
+          "%d starting at once for %.0f s allow %.0f" % (
+              forked, cap, fl["seconds"] + fl["hold"], cap * generations))
+    check(st["closed_startups"] == before["closed_startups"] and
+          st["closed_limit"] == before["closed_limit"],
+          "other limits closed connections: %s" % st["line"])
+    lines = wait_rate_limited(
+        d, r"connection from 127\.0\.0\.\d+:\d+ closed: \d+ workers of its "
+        r"source have not associated yet \(server\.max_startups_per_ip\)",
+        "connections closed: max_startups_per_ip", closed)
+    check(len(lines) <= (fl["seconds"] + fl["hold"]) / LOG_EVERY + 4,
+          "%d lines about max_startups_per_ip" % len(lines))
+    check(not d.lines(r"connection from 127\.0\.1\.1:\d+ closed"),
+          "the legitimate SCU's connection was closed")
+    check(sorted(proc_fds(d.pid)) == fds0, "the master's descriptors: "
+          "%r, before %r" % (sorted(proc_fds(d.pid)), fds0))
+    no_zombies(d)
+
+
+def startups_drop(n, start, rate, full):
+    """The chance in percent that server.max_startups closes a
+    connection with n workers starting (src/master.c)."""
+    if n < start:
+        return 0
+    if n >= full:
+        return 100
+    return rate + (100 - rate) * (n - start) // (full - start)
+
+
+def test_b094_early_drop_between_start_and_full(t):
+    """server.max_startups = "8:20:40": 200 idle connections one after
+    the other.  Each is either a worker (it stays open until ARTIM) or
+    closed at once; the first 8 are all workers, none is once 40 are
+    starting, and in between the drops match the chance rising from 20 %
+    to 100 % (z-score within 4.5 over the band and over its upper half).
+    Then ARTIM ends the 40 workers at most and nothing is left."""
+    start, rate, full, n_conn, artim = 8, 20, 40, 200, 10
+    port = free_port()
+    d = t.start("drop94", t.conf(port, server="""
+  max_associations = 128;
+  max_startups = "%d:%d:%d";
+  backlog = 1024;""" % (start, rate, full), timeouts="artim = %d;" % artim))
+    d.wait_children(0)
+    fds0 = sorted(proc_fds(d.pid))
+    before = status(d)
+    socks = []
+    try:
+        t0 = time.monotonic()
+        for i in range(n_conn):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.bind(("127.0.0.%d" % (2 + i % 200), 0))
+            s.connect(("127.0.0.1", port))
+            socks.append(s)
+        took = time.monotonic() - t0
+        check(took < artim - 4, "connecting took %.1f s, too close to "
+              "ARTIM" % took)
+        # Let the master dispatch them all, well before ARTIM.
+        st = wait_for(lambda: (lambda x: x if x["accepted"] -
+                               before["accepted"] >= n_conn else None)(
+                                   status(d)), artim - 3 - took, 0.2)
+        check(st, "the master did not take all %d connections" % n_conn)
+        outcome = []            # (workers starting then, dropped)
+        n = 0
+        for s in socks:
+            s.setblocking(False)
+            try:
+                dropped = s.recv(1, socket.MSG_PEEK) == b""
+            except BlockingIOError:
+                dropped = False
+            except OSError:
+                dropped = True
+            outcome.append((n, dropped))
+            n += not dropped
+        check(time.monotonic() - t0 < artim - 0.5, "too slow to tell "
+              "drops from workers before ARTIM")
+        forked = st["workers"] - before["workers"]
+        drops = st["closed_startups"] - before["closed_startups"]
+        check(forked == n and drops == n_conn - n, "%d workers and %d "
+              "drops in the status, %d and %d seen: %s" % (
+                  forked, drops, n, n_conn - n, st["line"]))
+        check(st["starting"] == n, "starting: %s" % st["line"])
+        check(all(not x for m, x in outcome if m < start),
+              "a connection dropped with fewer than %d starting" % start)
+        check(all(x for m, x in outcome if m >= full),
+              "a worker forked with %d starting" % full)
+        check(n <= full, "%d workers starting" % n)
+
+        def z(lo, hi):
+            num = var = 0.0
+            k = 0
+            for m, x in outcome:
+                if lo <= m < hi:
+                    p = startups_drop(m, start, rate, full) / 100.0
+                    num += x - p
+                    var += p * (1 - p)
+                    k += 1
+            return (num / math.sqrt(var) if var else 0.0), k
+        zb, kb = z(start, full)
+        zu, ku = z((start + full) // 2, full)
+        print("early drop: %d connections, %d workers, %d dropped; in the "
+              "band z = %.2f over %d, upper half z = %.2f over %d" % (
+                  n_conn, n, n_conn - n, zb, kb, zu, ku))
+        check(kb >= 30, "only %d connections in the band" % kb)
+        check(abs(zb) < 4.5 and abs(zu) < 4.5, "drops do not match the "
+              "chance: z = %.2f (band), %.2f (upper half)" % (zb, zu))
+        lines = wait_rate_limited(
+            d, r"connection from [\d.]+:\d+ closed: \d+ workers have not "
+            r"associated yet \(server\.max_startups 8:20:40, dropping "
+            r"\d+%\)", "connections closed: max_startups", drops)
+        check(len(lines) <= 4, "%d lines about max_startups" % len(lines))
+        # ARTIM ends the workers though their peers hold on.
+        t1 = time.monotonic()
+        d.wait_children(0, artim + 10)
+        open_left = 0
+        for s in socks:
+            s.settimeout(max(0.1, artim + 5 - (time.monotonic() - t1)))
+            try:
+                if s.recv(1) != b"":
+                    open_left += 1
+            except socket.timeout:
+                open_left += 1
+            except OSError:
+                pass
+        check(open_left == 0, "%d connections still open after ARTIM" %
+              open_left)
+    finally:
+        for s in socks:
+            s.close()
+    st = status(d)
+    check(st["starting"] == 0 and st["associations"] == 0,
+          "after ARTIM: %s" % st["line"])
+    check(sorted(proc_fds(d.pid)) == fds0, "the master's descriptors")
+    no_zombies(d)
 
 
 # Case 101 -------------------------------------------------------------
@@ -649,8 +974,14 @@ def main():
         flood(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
               sys.argv[5:])
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "--idle-flood":
+        idle_flood(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
+                   int(sys.argv[5]), float(sys.argv[6]), sys.argv[7:])
+        return
     t = Test("battery")
     t.main([test_b012_denied_flood_closed_in_master,
+            test_b094_idle_flood_from_one_24,
+            test_b094_early_drop_between_start_and_full,
             test_b101_crash_loop_pauses,
             test_b101_missing_handler_is_no_crash,
             test_b102_all_workers_killed_at_once,
