@@ -34,6 +34,7 @@ static int	h_start(void *, struct worker *);
 static void	h_pdata_ind(void *, struct worker *, const uint8_t *, size_t);
 static void	h_pdata_pipe(void *, struct worker *);
 static size_t	h_splice_some(struct handler *, struct link *);
+static int	h_write_again(struct handler *, ssize_t, int);
 static void	h_release_ind(void *, struct worker *);
 static void	h_release_cnf(void *, struct worker *, int);
 static void	h_abort_ind(void *, struct worker *, uint8_t, uint8_t);
@@ -244,23 +245,35 @@ h_write_some(struct handler *h, const uint8_t *p, size_t len, int pdata)
 	int	 tries;
 
 	for (tries = 0; tries < 4 && done < len; tries++) {
-		if ((n = fault_write(h->to_h, p + done, len - done)) > 0) {
+		n = fault_write(h->to_h, p + done, len - done);
+		if (n > 0)
 			done += (size_t)n;
-			if (done == len)
-				break;
-		} else if (n == -1 && errno == EINTR)
-			continue;
-		else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			h->write_errno = errno;
+		if (done == len)
 			break;
-		}
-		if (h->pipe_grown || !pdata)
-			break;
-		h->pipe_grown = 1;
-		if (fcntl(h->to_h, F_SETPIPE_SZ, HANDLER_PIPE_MAX) == -1)
+		if (!h_write_again(h, n, pdata))
 			break;
 	}
 	return (done);
+}
+
+/*
+ * After a write or splice to fd 3 that returned n and left some behind:
+ * whether to try again.  An interrupted call is tried again; an error is
+ * kept for h_flush(); a full pipe is enlarged once if grow allows.
+ */
+static int
+h_write_again(struct handler *h, ssize_t n, int grow)
+{
+	if (n == -1 && errno == EINTR)
+		return (1);
+	if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		h->write_errno = errno;
+		return (0);
+	}
+	if (h->pipe_grown || !grow)
+		return (0);
+	h->pipe_grown = 1;
+	return (fcntl(h->to_h, F_SETPIPE_SZ, HANDLER_PIPE_MAX) != -1);
 }
 
 /*
@@ -457,20 +470,12 @@ h_splice_some(struct handler *h, struct link *l)
 	int	 tries;
 
 	for (tries = 0; tries < 4 && l->pipe_len > 0; tries++) {
-		if ((n = link_pipe_splice(l, h->to_h)) > 0) {
+		n = link_pipe_splice(l, h->to_h);
+		if (n > 0)
 			done += (size_t)n;
-			if (l->pipe_len == 0)
-				break;
-		} else if (n == -1 && errno == EINTR)
-			continue;
-		else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			h->write_errno = errno;
+		if (l->pipe_len == 0)
 			break;
-		}
-		if (h->pipe_grown)
-			break;
-		h->pipe_grown = 1;
-		if (fcntl(h->to_h, F_SETPIPE_SZ, HANDLER_PIPE_MAX) == -1)
+		if (!h_write_again(h, n, 1))
 			break;
 	}
 	return (done);
