@@ -216,6 +216,7 @@ static const struct conf_key conf_server_keys[] = {
 	K_INT("per_ip_prefix6", struct conf_server, per_ip_prefix6, 1, 128),
 	K_ENUM("on_limit", struct conf_server, on_limit, conf_on_limit_names),
 	K_INT("reject_slots", struct conf_server, reject_slots, 0, 1024),
+	K_INT("spare_workers", struct conf_server, spare_workers, 0, 64),
 	K_INT("max_connection_rate", struct conf_server, max_connection_rate,
 	    0, 1000000),
 	K_INT("connection_rate_burst", struct conf_server,

@@ -187,6 +187,7 @@ struct conf_server {
 	int			 per_ip_prefix6;
 	enum conf_on_limit	 on_limit;
 	int			 reject_slots;
+	int			 spare_workers;	/* pre-forked, 0 = none */
 	int			 max_connection_rate;	/* per second, 0 = off */
 	int			 connection_rate_burst;	/* 0 = the rate */
 	char			*user;		/* "" = unset */

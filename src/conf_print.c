@@ -236,6 +236,7 @@ conf_print(FILE *fp, const struct dul_conf *c)
 	fprintf(fp, "  on_limit = \"%s\";\n",
 	    conf_name_of(conf_on_limit_names, c->server.on_limit));
 	fprintf(fp, "  reject_slots = %d;\n", c->server.reject_slots);
+	fprintf(fp, "  spare_workers = %d;\n", c->server.spare_workers);
 	fprintf(fp, "  max_connection_rate = %d;\n",
 	    c->server.max_connection_rate);
 	fprintf(fp, "  connection_rate_burst = %d;\n",

@@ -39,6 +39,21 @@
  * failure that ends normally resets it.  Connections meanwhile wait in
  * the listen backlog: no fork bomb.
  *
+ * With server.spare_workers, the master keeps that many spare workers
+ * forked ahead: each has done what does not depend on a connection
+ * (closed the master's descriptors, set its signals and OOM score,
+ * dropped privileges, set its title, taken its first page faults), said
+ * so with one byte on a socketpair, and waits there.  An accepted
+ * connection that gets a worker goes to a ready spare with SCM_RIGHTS,
+ * with its peer's address and its scoreboard state word; the spare is a
+ * worker from then on, counted as one, and one new spare is forked after
+ * the handoff.  Without a ready spare the master forks as before.  Spares
+ * are not associations: no limit counts them.  Closing a spare's
+ * socketpair (reload, drain, or the master's death) makes it exit; a
+ * spare that dies unused counts for the crash throttle like a worker,
+ * and no spare is forked while the throttle or a drain holds.  Reject
+ * workers are always forked.
+ *
  * Lines about single connections or single workers (closed ones, worker
  * exits) go through master_rlog(): one line per kind and interval, with
  * the count of those not logged.
@@ -145,6 +160,20 @@ struct master_child {
 	char		 peer[MASTER_PEER_LEN];
 };
 
+/* A spare worker, waiting on its socketpair. */
+struct master_spare {
+	pid_t		 pid;
+	int		 fd;		/* the master's end; -1 = retired */
+	unsigned long long seq;		/* fork number */
+	uint64_t	 born;		/* io_now() at fork */
+};
+
+/* What goes with a connection to a spare, beside its descriptor. */
+struct master_handoff {
+	long		 state;		/* scoreboard state word, or -1 */
+	char		 peer[MASTER_PEER_LEN];
+};
+
 struct master_stats {
 	unsigned long long	 accepted;
 	unsigned long long	 workers;
@@ -162,6 +191,8 @@ struct master_stats {
 	unsigned long long	 reloads;
 	unsigned long long	 reload_failed;
 	unsigned long long	 throttles;
+	unsigned long long	 spares_forked;
+	unsigned long long	 spares_used;
 };
 
 struct master {
@@ -181,6 +212,8 @@ struct master {
 	size_t			 nkids, capkids;
 	int			 nworkers;
 	int			 nrejects;
+	struct master_spare	*spares;
+	size_t			 nspares, capspares;
 
 	int			 draining;
 	int			 term_sent;
@@ -239,6 +272,15 @@ static void	master_fork(struct master *, int, const struct master_addr *,
 		    const char *, int);
 static __dead void master_child(struct master *, int, int, const char *,
 		    const sigset_t *);
+static void	master_close_spares(struct master *);
+static int	master_spares_idle(const struct master *);
+static void	master_spare_fork(struct master *);
+static __dead void master_spare(struct master *, int, const sigset_t *);
+static int	master_handoff(struct master *, int, const struct master_addr *,
+		    const char *);
+static void	master_spares_fill(struct master *);
+static void	master_spares_retire(struct master *);
+static int	master_spare_reaped(struct master *, pid_t, int);
 static void	master_reap(struct master *);
 static void	master_reload(struct master *);
 static void	master_status(struct master *);
@@ -319,9 +361,15 @@ master_pollfds(struct master *m)
 static void
 master_title(struct master *m)
 {
-	proctitle_set("master: %d/%d associations, %d rejecting%s",
-	    m->nworkers, m->conf.server.max_associations, m->nrejects,
-	    m->draining ? ", shutting down" : "");
+	if (m->nspares > 0 || m->conf.server.spare_workers > 0)
+		proctitle_set("master: %d/%d associations, %d rejecting, %d "
+		    "spare%s", m->nworkers, m->conf.server.max_associations,
+		    m->nrejects, master_spares_idle(m),
+		    m->draining ? ", shutting down" : "");
+	else
+		proctitle_set("master: %d/%d associations, %d rejecting%s",
+		    m->nworkers, m->conf.server.max_associations, m->nrejects,
+		    m->draining ? ", shutting down" : "");
 }
 
 /*
@@ -761,7 +809,8 @@ master_dispatch(struct master *m, int fd, const struct sockaddr_storage *ss)
 	    master_count_addr(m, &a, 0) >= s->max_associations_per_ip)
 		which = "max_associations_per_ip";
 	if (which == NULL) {
-		master_fork(m, fd, &a, peer, 0);
+		if (master_handoff(m, fd, &a, peer) == -1)
+			master_fork(m, fd, &a, peer, 0);
 		return;
 	}
 	if (m->nrejects < s->reject_slots) {
@@ -850,6 +899,7 @@ master_child(struct master *m, int fd, int reject, const char *peer,
 	close(m->sigp[1]);
 	if (m->pfh != NULL)
 		close(pidfile_fileno(m->pfh));
+	master_close_spares(m);
 	log_procinit("worker");
 	if ((sigfd = serve_signals(0)) == -1) {
 		log_error("worker signal pipe");
@@ -872,6 +922,338 @@ master_child(struct master *m, int fd, int reject, const char *peer,
 		p.to.artim = MIN(p.to.artim, SERVE_REJECT_ARTIM);
 	}
 	_exit(worker_run(&p, fd));
+}
+
+/* In a child: close the master's ends of the spares' socketpairs. */
+static void
+master_close_spares(struct master *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->nspares; i++)
+		if (m->spares[i].fd != -1)
+			close(m->spares[i].fd);
+}
+
+/* Count the spares not retired (waiting, or still starting). */
+static int
+master_spares_idle(const struct master *m)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < m->nspares; i++)
+		if (m->spares[i].fd != -1)
+			n++;
+	return (n);
+}
+
+/*
+ * Fork one spare worker.  A failure is only logged: accepting forks as
+ * before, and the next turn of the loop tries again after the pause.
+ */
+static void
+master_spare_fork(struct master *m)
+{
+	struct master_spare	*s;
+	sigset_t		 all, old;
+	pid_t			 pid;
+	size_t			 n;
+	int			 sp[2];
+
+	if (m->nspares >= m->capspares) {
+		n = m->capspares == 0 ? 8 : m->capspares * 2;
+		if ((s = reallocarray(m->spares, n, sizeof(*s))) == NULL) {
+			log_error("spare worker");
+			return;
+		}
+		m->spares = s;
+		m->capspares = n;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_error("spare worker: socketpair");
+		master_backoff(m, "fork");
+		return;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fault_fork()) == -1) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(sp[0]);
+		close(sp[1]);
+		m->st.fork_failed++;
+		master_backoff(m, "fork");
+		return;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		master_spare(m, sp[1], &old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(sp[1]);
+	master_recovered(m, "fork");
+	s = &m->spares[m->nspares++];
+	s->pid = pid;
+	s->fd = sp[0];
+	s->seq = ++m->forks;
+	s->born = io_now();
+	m->st.spares_forked++;
+	log_debug("spare worker %ld", (long)pid);
+}
+
+/*
+ * A spare worker, right after fork() with every signal blocked: all of a
+ * worker's set-up that needs no connection (privileges dropped before
+ * any peer byte can reach it), one byte to the master to say it is
+ * ready, and then wait for a connection on fd.  End of file (the master
+ * retired it or died) ends it with status 0.
+ */
+static __dead void
+master_spare(struct master *m, int fd, const sigset_t *mask)
+{
+	struct master_handoff	 ho;
+	struct worker_params	 p;
+	struct handler		 h;
+	struct msghdr		 msg;
+	struct cmsghdr		*cm;
+	struct iovec		 iov;
+	sigset_t		 all;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	}			 cbuf;
+	ssize_t			 n;
+	int			 sigfd, conn = -1;
+
+	listen_close(&m->ls);
+	close(m->sigp[0]);
+	close(m->sigp[1]);
+	if (m->pfh != NULL)
+		close(pidfile_fileno(m->pfh));
+	master_close_spares(m);
+	log_procinit("worker");
+	if ((sigfd = serve_signals(0)) == -1) {
+		log_error("spare worker signal pipe");
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	serve_spare_signals(1);
+	serve_oom_adjust(SERVE_WORKER_OOM_ADJ);
+	serve_params(&p, &m->conf, &h);
+	h.sb = m->sb;
+	p.sb = m->sb;
+	p.sigfd = sigfd;
+	/* Before the drop, which leaves /proc/self/maps to root. */
+	serve_prefault();
+	if (privsep_drop(&m->ids) == -1) {
+		log_error("cannot drop privileges to user %s", m->ids.user);
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	proctitle_role("spare");
+	proctitle_set("spare");
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	if (write(fd, "", 1) != 1)
+		_exit(WORKER_EXIT_OK);
+	for (;;) {
+		memset(&msg, 0, sizeof(msg));
+		memset(&cbuf, 0, sizeof(cbuf));
+		iov.iov_base = &ho;
+		iov.iov_len = sizeof(ho);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof(cbuf.buf);
+		if ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) == -1 &&
+		    errno == EINTR)
+			continue;
+		break;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	if (n == 0)
+		_exit(WORKER_EXIT_OK);
+	if (n == -1) {
+		log_error("spare worker: recvmsg");
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	if ((cm = CMSG_FIRSTHDR(&msg)) != NULL &&
+	    cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&conn, CMSG_DATA(cm), sizeof(conn));
+	if (conn == -1 || n != (ssize_t)sizeof(ho) ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		log_errorx("spare worker: bad message from the master");
+		_exit(WORKER_EXIT_INTERNAL);
+	}
+	close(fd);
+	ho.peer[sizeof(ho.peer) - 1] = '\0';
+	scoreboard_bind(m->sb, ho.state);
+	serve_spare_signals(0);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	proctitle_role("worker");
+	proctitle_set("worker %s", ho.peer);
+	_exit(worker_run(&p, conn));
+}
+
+/*
+ * Hand an accepted connection to a ready spare and count it as a worker
+ * master_fork() would have forked.  Returns -1, the connection still
+ * ours, when no spare is ready.
+ */
+static int
+master_handoff(struct master *m, int fd, const struct master_addr *a,
+    const char *peer)
+{
+	struct master_handoff	 ho;
+	struct master_spare	*s;
+	struct master_child	*k;
+	struct msghdr		 msg;
+	struct cmsghdr		*cm;
+	struct iovec		 iov;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	}			 cbuf;
+	size_t			 i;
+	ssize_t			 n;
+	char			 b;
+
+	if (m->nspares == 0 || master_kids_reserve(m, m->nkids + 1) == -1)
+		return (-1);
+	for (i = 0; i < m->nspares; i++) {
+		s = &m->spares[i];
+		if (s->fd == -1)
+			continue;
+		if ((n = recv(s->fd, &b, 1, MSG_DONTWAIT)) == -1 &&
+		    (errno == EAGAIN || errno == EINTR))
+			continue;	/* not ready yet */
+		if (n != 1) {
+			/* Gone: its exit is reaped as a spare's. */
+			close(s->fd);
+			s->fd = -1;
+			continue;
+		}
+		memset(&ho, 0, sizeof(ho));
+		ho.state = scoreboard_start(m->sb);
+		strlcpy(ho.peer, peer, sizeof(ho.peer));
+		memset(&msg, 0, sizeof(msg));
+		memset(&cbuf, 0, sizeof(cbuf));
+		iov.iov_base = &ho;
+		iov.iov_len = sizeof(ho);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof(cbuf.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+		while ((n = sendmsg(s->fd, &msg, MSG_NOSIGNAL)) == -1 &&
+		    errno == EINTR)
+			;
+		close(s->fd);
+		s->fd = -1;
+		if (n != (ssize_t)sizeof(ho)) {
+			log_debug("spare worker %ld: sendmsg: %s", (long)s->pid,
+			    n == -1 ? strerror(errno) : "short");
+			scoreboard_end(m->sb, ho.state);
+			continue;
+		}
+		close(fd);
+		k = &m->kids[m->nkids++];
+		memset(k, 0, sizeof(*k));
+		k->pid = s->pid;
+		k->state = ho.state;
+		k->seq = s->seq;
+		k->born = io_now();
+		k->addr = *a;
+		strlcpy(k->peer, peer, sizeof(k->peer));
+		m->nworkers++;
+		m->st.workers++;
+		m->st.spares_used++;
+		*s = m->spares[--m->nspares];
+		log_debug("worker %ld (spare) for %s", (long)k->pid, peer);
+		master_title(m);
+		return (0);
+	}
+	return (-1);
+}
+
+/*
+ * Fork spares up to server.spare_workers, unless a drain, the crash
+ * throttle or a fork failure's pause holds.
+ */
+static void
+master_spares_fill(struct master *m)
+{
+	uint64_t	 now = io_now();
+	int		 n;
+
+	if (m->draining || now < m->throttle_until ||
+	    now < m->backoff_until)
+		return;
+	n = master_spares_idle(m);
+	if (n >= m->conf.server.spare_workers)
+		return;
+	for (; n < m->conf.server.spare_workers && now >= m->backoff_until;
+	    n++)
+		master_spare_fork(m);
+	master_title(m);
+}
+
+/* Close every spare's socketpair: each sees end of file and exits. */
+static void
+master_spares_retire(struct master *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->nspares; i++)
+		if (m->spares[i].fd != -1) {
+			close(m->spares[i].fd);
+			m->spares[i].fd = -1;
+		}
+}
+
+/*
+ * If pid was a spare, forget it and return 1.  One that was not retired
+ * and failed (a signal, or a status other than 0) counts as a worker
+ * failing for the crash throttle.
+ */
+static int
+master_spare_reaped(struct master *m, pid_t pid, int st)
+{
+	struct master_child	 k;
+	struct master_spare	*s;
+	char			 how[96];
+	size_t			 i;
+
+	for (i = 0; i < m->nspares && m->spares[i].pid != pid; i++)
+		;
+	if (i == m->nspares)
+		return (0);
+	s = &m->spares[i];
+	if (WIFSIGNALED(st) || WEXITSTATUS(st) != WORKER_EXIT_OK) {
+		if (WIFSIGNALED(st))
+			snprintf(how, sizeof(how), "killed by signal %d (%s)",
+			    WTERMSIG(st), strsignal(WTERMSIG(st)));
+		else
+			snprintf(how, sizeof(how), "exited with status %d",
+			    WEXITSTATUS(st));
+		master_rlog(m, WIFSIGNALED(st) && (WTERMSIG(st) == SIGKILL ||
+		    WTERMSIG(st) == SIGTERM) ? MASTER_RL_KILLED :
+		    WIFSIGNALED(st) ? MASTER_RL_CRASHED : MASTER_RL_INTERNAL,
+		    "spare worker %ld %s", (long)pid, how);
+		memset(&k, 0, sizeof(k));
+		k.pid = pid;
+		k.seq = s->seq;
+		k.born = s->born;
+		master_failed(m, &k, how);
+	} else
+		log_debug("spare worker %ld exited", (long)pid);
+	if (s->fd != -1)
+		close(s->fd);
+	*s = m->spares[--m->nspares];
+	return (1);
 }
 
 /*
@@ -899,6 +1281,8 @@ master_reap(struct master *m)
 		}
 		for (i = 0; i < m->nkids && m->kids[i].pid != pid; i++)
 			;
+		if (i == m->nkids && master_spare_reaped(m, pid, st))
+			continue;
 		if (i == m->nkids) {
 			log_debug("reaped process %ld, not a worker",
 			    (long)pid);
@@ -996,6 +1380,7 @@ master_reload(struct master *m)
 	if (master_pollfds(m) == -1)
 		log_error("reload: poll array");
 	m->st.reloads++;
+	master_spares_retire(m);
 	log_info("configuration reloaded from %s: %zu AE entr%s, %zu "
 	    "listener%s; new associations use it", m->path, m->conf.nae,
 	    m->conf.nae == 1 ? "y" : "ies", m->ls.n, m->ls.n == 1 ? "" : "s");
@@ -1025,7 +1410,8 @@ master_status(struct master *m)
 	    "access %llu, fork failures %llu; exits ok %llu, protocol %llu, "
 	    "internal %llu, signalled %llu; reloads %llu, failed %llu; "
 	    "closed over the rate %llu, crash pauses %llu; starting %d, "
-	    "closed by max_startups %llu, by max_startups_per_ip %llu",
+	    "closed by max_startups %llu, by max_startups_per_ip %llu; "
+	    "spare %d, spares forked %llu, used %llu",
 	    m->nworkers, m->conf.server.max_associations, m->nrejects,
 	    m->conf.server.reject_slots, m->ls.n,
 	    m->draining ? ", shutting down" :
@@ -1035,7 +1421,8 @@ master_status(struct master *m)
 	    s->fork_failed, s->exit_ok, s->exit_protocol, s->exit_internal,
 	    s->exit_signal, s->reloads, s->reload_failed, s->closed_rate,
 	    s->throttles, master_count_starting(m), s->closed_startups,
-	    s->closed_startups_ip);
+	    s->closed_startups_ip, master_spares_idle(m), s->spares_forked,
+	    s->spares_used);
 }
 
 /* Signal every child. */
@@ -1047,6 +1434,9 @@ master_kill_all(struct master *m, int sig)
 	for (i = 0; i < m->nkids; i++)
 		if (kill(m->kids[i].pid, sig) == -1 && errno != ESRCH)
 			log_error("kill %ld", (long)m->kids[i].pid);
+	for (i = 0; i < m->nspares; i++)
+		if (kill(m->spares[i].pid, sig) == -1 && errno != ESRCH)
+			log_error("kill %ld", (long)m->spares[i].pid);
 }
 
 /*
@@ -1061,6 +1451,7 @@ master_drain(struct master *m)
 	m->draining = 1;
 	sdnotify_send(&m->sn, "STOPPING=1\nSTATUS=shutting down");
 	listen_close(&m->ls);
+	master_spares_retire(m);
 	m->grace_end = io_now() + (uint64_t)m->conf.server.shutdown_grace *
 	    1000;
 	log_info("shutting down: not accepting; waiting up to %d s for %d "
@@ -1081,7 +1472,7 @@ master_drain_step(struct master *m, uint64_t now)
 	uint64_t	 wait = m->conf.timeouts.artim;
 	size_t		 i;
 
-	if (m->nkids == 0)
+	if (m->nkids == 0 && m->nspares == 0)
 		return;
 	if (!m->term_sent && now >= m->grace_end) {
 		for (i = 0; i < m->conf.nae; i++)
@@ -1096,7 +1487,8 @@ master_drain_step(struct master *m, uint64_t now)
 		m->kill_end = now + wait + MASTER_KILL_EXTRA;
 	} else if (m->term_sent && m->kill_end != 0 && now >= m->kill_end) {
 		log_warnx("%zu worker%s still running after the abort: "
-		    "killing", m->nkids, m->nkids == 1 ? "" : "s");
+		    "killing", m->nkids + m->nspares,
+		    m->nkids + m->nspares == 1 ? "" : "s");
 		master_kill_all(m, SIGKILL);
 		m->kill_end = 0;
 	}
@@ -1111,7 +1503,9 @@ master_loop(struct master *m)
 	size_t		 i, n;
 	int		 listening;
 
-	while (!m->draining || m->nkids > 0) {
+	while (!m->draining || m->nkids > 0 || m->nspares > 0) {
+		/* After the last turn's handoffs, off their way to the AC. */
+		master_spares_fill(m);
 		now = io_now();
 		deadline = IO_NO_DEADLINE;
 		listening = !m->draining && now >= m->backoff_until &&
@@ -1277,6 +1671,8 @@ master_free(struct master *m)
 	master_sigfd = -1;
 	free(m->pfd);
 	free(m->kids);
+	master_spares_retire(m);
+	free(m->spares);
 	scoreboard_destroy(m->sb);
 	conf_free(&m->conf);
 }

@@ -33,6 +33,9 @@
 /* The write end of the worker's self-pipe. */
 static int	 serve_sigpipe = -1;
 
+/* Where serve_prefault() reads to. */
+static volatile uint8_t serve_sink;
+
 static void	 serve_sighandler(int);
 
 /*
@@ -137,6 +140,76 @@ serve_signals(int debug)
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 	return (p[0]);
+}
+
+/*
+ * A spare worker (server.spare_workers) set up by serve_signals(): while
+ * it waits for a connection (idle), SIGTERM ends it at once and SIGUSR2
+ * is ignored, so that nothing reaches the self-pipe before there is an
+ * association; once it has one, both are caught as in any worker.  Call
+ * with every signal blocked.
+ */
+void
+serve_spare_signals(int idle)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigfillset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = idle ? SIG_DFL : serve_sighandler;
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = idle ? SIG_IGN : serve_sighandler;
+	sigaction(SIGUSR2, &sa, NULL);
+}
+
+/*
+ * Read one byte of every page of the program's and its libraries' code
+ * (the executable mappings in /proc/self/maps).
+ */
+static void
+serve_prefault_code(size_t pg)
+{
+	FILE			*fp;
+	char			 line[512], perms[8];
+	unsigned long		 lo, hi, a;
+
+	if ((fp = fopen("/proc/self/maps", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 ||
+		    strcmp(perms, "r-xp") != 0 || strchr(line, '[') != NULL)
+			continue;
+		for (a = lo; a < hi; a += pg)
+			serve_sink = *(const volatile uint8_t *)a;
+	}
+	fclose(fp);
+}
+
+/*
+ * A spare worker, before it has a connection: take now the page faults
+ * a new worker takes on its first steps (the code of the program and its
+ * libraries, whose page tables fork does not copy, the stack below the
+ * master's, heap pages the allocator will hand out), so that they no
+ * longer lie between accept() and the A-ASSOCIATE-AC.
+ */
+void
+serve_prefault(void)
+{
+	volatile uint8_t	 stack[64 * 1024];
+	size_t			 pg, i;
+	void			*heap;
+	long			 l;
+
+	pg = (l = sysconf(_SC_PAGESIZE)) > 0 ? (size_t)l : 4096;
+	serve_prefault_code(pg);
+	for (i = 0; i < sizeof(stack); i += pg)
+		stack[i] = 0;
+	if ((heap = malloc(64 * 1024)) != NULL) {
+		for (i = 0; i < 64 * 1024; i += pg)
+			((volatile uint8_t *)heap)[i] = 0;
+		free(heap);
+	}
 }
 
 /*

@@ -25,6 +25,8 @@ int	 serve_log(const struct dul_conf *, int, int);
 void	 serve_params(struct worker_params *, const struct dul_conf *,
 	    struct handler *);
 int	 serve_signals(int);
+void	 serve_spare_signals(int);
+void	 serve_prefault(void);
 void	 serve_hold_signals(void);
 void	 serve_release_signals(void);
 void	 serve_oom_adjust(int);
