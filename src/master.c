@@ -1069,7 +1069,8 @@ master_spare(struct master *m, int fd, const sigset_t *mask)
 	}
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
-	if (n == 0)
+	/* Closed with our ready byte unread, the master's end resets. */
+	if (n == 0 || (n == -1 && errno == ECONNRESET))
 		_exit(WORKER_EXIT_OK);
 	if (n == -1) {
 		log_error("spare worker: recvmsg");

@@ -248,6 +248,8 @@ def test_reload_replaces_spares(t):
     p, ty, body = associate(port, called="ECHOSCP", calling="OLD")
     check(ty == dulpeer.A_ASSOCIATE_RJ, "old title still accepted")
     p.close()
+    bad = d.lines(r"spare worker.*(status|recvmsg|signal)")
+    check(not bad, "retired spares: %r" % bad[:3])
 
 
 def test_killed_spares_replaced(t):
@@ -316,6 +318,8 @@ def test_drain_leaves_no_spare(t):
     left = [pid for pid in idle if os.path.exists("/proc/%d" % pid) and
             "spare" in title(pid)]
     check(not left, "spares left: %r" % left)
+    bad = d.lines(r"spare worker.*(status|recvmsg|signal)")
+    check(not bad, "retired spares: %r" % bad[:3])
 
 
 def test_master_death_ends_spares(t):
