@@ -46,8 +46,9 @@
  * so with one byte on a socketpair, and waits there.  An accepted
  * connection that gets a worker goes to a ready spare with SCM_RIGHTS,
  * with its peer's address and its scoreboard state word; the spare is a
- * worker from then on, counted as one, and one new spare is forked after
- * the handoff.  Without a ready spare the master forks as before.  Spares
+ * worker from then on, counted as one.  New spares are forked once no
+ * handoff came for MASTER_SPARE_DELAY ms, off the workers' way to their
+ * A-ASSOCIATE-AC.  Without a ready spare the master forks as before.  Spares
  * are not associations: no limit counts them.  Closing a spare's
  * socketpair (reload, drain, or the master's death) makes it exit; a
  * spare that dies unused counts for the crash throttle like a worker,
@@ -106,6 +107,7 @@
 #define MASTER_CRASH_COUNT	5	/* fast failures in a row: throttle */
 #define MASTER_THROTTLE_MIN	1000	/* ms */
 #define MASTER_THROTTLE_MAX	60000
+#define MASTER_SPARE_DELAY	2	/* ms after a handoff: no spare fork */
 
 /* The kinds of per-connection lines, each rate-limited on its own. */
 enum master_rl {
@@ -214,6 +216,7 @@ struct master {
 	int			 nrejects;
 	struct master_spare	*spares;
 	size_t			 nspares, capspares;
+	uint64_t		 spare_after;	/* no spare fork before */
 
 	int			 draining;
 	int			 term_sent;
@@ -1042,7 +1045,6 @@ master_spare(struct master *m, int fd, const sigset_t *mask)
 	h.sb = m->sb;
 	p.sb = m->sb;
 	p.sigfd = sigfd;
-	/* Before the drop, which leaves /proc/self/maps to root. */
 	serve_prefault();
 	if (privsep_drop(&m->ids) == -1) {
 		log_error("cannot drop privileges to user %s", m->ids.user);
@@ -1172,6 +1174,7 @@ master_handoff(struct master *m, int fd, const struct master_addr *a,
 		m->nworkers++;
 		m->st.workers++;
 		m->st.spares_used++;
+		m->spare_after = io_now() + MASTER_SPARE_DELAY;
 		*s = m->spares[--m->nspares];
 		log_debug("worker %ld (spare) for %s", (long)k->pid, peer);
 		master_title(m);
@@ -1182,7 +1185,10 @@ master_handoff(struct master *m, int fd, const struct master_addr *a,
 
 /*
  * Fork spares up to server.spare_workers, unless a drain, the crash
- * throttle or a fork failure's pause holds.
+ * throttle or a fork failure's pause holds.  Not within
+ * MASTER_SPARE_DELAY ms of a handoff: the fork and the new spare's
+ * set-up would take the CPU the worker just handed a connection needs on
+ * its way to the A-ASSOCIATE-AC.
  */
 static void
 master_spares_fill(struct master *m)
@@ -1191,7 +1197,7 @@ master_spares_fill(struct master *m)
 	int		 n;
 
 	if (m->draining || now < m->throttle_until ||
-	    now < m->backoff_until)
+	    now < m->backoff_until || now < m->spare_after)
 		return;
 	n = master_spares_idle(m);
 	if (n >= m->conf.server.spare_workers)
@@ -1518,6 +1524,9 @@ master_loop(struct master *m)
 		if (!m->draining && now < m->throttle_until)
 			deadline = io_min_deadline(deadline,
 			    m->throttle_until);
+		if (!m->draining && now < m->spare_after &&
+		    master_spares_idle(m) < m->conf.server.spare_workers)
+			deadline = io_min_deadline(deadline, m->spare_after);
 		if (m->draining)
 			deadline = m->term_sent ? m->kill_end : m->grace_end;
 		deadline = io_min_deadline(deadline, master_rlog_flush(m, now));

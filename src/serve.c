@@ -30,11 +30,10 @@
 #include "serve.h"
 #include "worker.h"
 
+#define SERVE_PREFAULT	(32 * 1024)	/* stack and heap a spare touches */
+
 /* The write end of the worker's self-pipe. */
 static int	 serve_sigpipe = -1;
-
-/* Where serve_prefault() reads to. */
-static volatile uint8_t serve_sink;
 
 static void	 serve_sighandler(int);
 
@@ -164,49 +163,24 @@ serve_spare_signals(int idle)
 }
 
 /*
- * Read one byte of every page of the program's and its libraries' code
- * (the executable mappings in /proc/self/maps).
- */
-static void
-serve_prefault_code(size_t pg)
-{
-	FILE			*fp;
-	char			 line[512], perms[8];
-	unsigned long		 lo, hi, a;
-
-	if ((fp = fopen("/proc/self/maps", "re")) == NULL)
-		return;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 ||
-		    strcmp(perms, "r-xp") != 0 || strchr(line, '[') != NULL)
-			continue;
-		for (a = lo; a < hi; a += pg)
-			serve_sink = *(const volatile uint8_t *)a;
-	}
-	fclose(fp);
-}
-
-/*
- * A spare worker, before it has a connection: take now the page faults
- * a new worker takes on its first steps (the code of the program and its
- * libraries, whose page tables fork does not copy, the stack below the
- * master's, heap pages the allocator will hand out), so that they no
- * longer lie between accept() and the A-ASSOCIATE-AC.
+ * A spare worker, before it has a connection: take now the page faults a
+ * new worker takes on its first steps in the stack below the master's
+ * and in heap pages the allocator will hand out, so that they no longer
+ * lie between accept() and the A-ASSOCIATE-AC.
  */
 void
 serve_prefault(void)
 {
-	volatile uint8_t	 stack[64 * 1024];
+	volatile uint8_t	 stack[SERVE_PREFAULT];
 	size_t			 pg, i;
 	void			*heap;
 	long			 l;
 
 	pg = (l = sysconf(_SC_PAGESIZE)) > 0 ? (size_t)l : 4096;
-	serve_prefault_code(pg);
 	for (i = 0; i < sizeof(stack); i += pg)
 		stack[i] = 0;
-	if ((heap = malloc(64 * 1024)) != NULL) {
-		for (i = 0; i < 64 * 1024; i += pg)
+	if ((heap = malloc(SERVE_PREFAULT)) != NULL) {
+		for (i = 0; i < SERVE_PREFAULT; i += pg)
 			((volatile uint8_t *)heap)[i] = 0;
 		free(heap);
 	}
