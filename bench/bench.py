@@ -257,14 +257,25 @@ def tree_cpu(root):
     return total
 
 
+def spare(pid):
+    """Whether pid is one of dulserverd's spare workers (spare_workers),
+    which wait for a connection and serve none."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().startswith(b"dulserverd: spare")
+    except OSError:
+        return False
+
+
 def wait_children_gone(root, timeout):
-    """Wait until root has no live children (zombies count as gone)."""
+    """Wait until root has no live children (zombies and spare workers
+    count as gone)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         live = []
         for pid in descendants(root):
             try:
-                if proc_stat(pid)[1] != "Z":
+                if proc_stat(pid)[1] != "Z" and not spare(pid):
                     live.append(pid)
             except (OSError, ValueError, IndexError):
                 continue
@@ -361,13 +372,15 @@ class Server:
             self.proc.wait(10)
 
 
-def dul_config(path, bdir, rundir, tmp_root, disk_root, max_assoc):
+def dul_config(path, bdir, rundir, tmp_root, disk_root, max_assoc,
+               spare_workers=0):
     """Write the daemon's configuration."""
     hdir = os.path.join(bdir, "handlers")
     conf = """config_version = 1;
 server : {
   listen = ( { address = "127.0.0.1"; port = %d; } );
   max_associations = %d;
+  spare_workers = %d;
   user = "nobody";
   shutdown_grace = 2;
 };
@@ -394,7 +407,8 @@ ae = (
     contexts = ( { abstract = "1.2.840.10008.5.1.4.1.1.*"; transfer = "*"; } );
     negotiation = "policy"; }
 );
-""" % (PORT_DUL, max_assoc, os.path.join(rundir, "dulserverd.log"),
+""" % (PORT_DUL, max_assoc, spare_workers,
+       os.path.join(rundir, "dulserverd.log"),
        hdir, VERIFICATION, IMPLICIT_LE,
        hdir, tmp_root, VERIFICATION, IMPLICIT_LE,
        hdir, disk_root, VERIFICATION, IMPLICIT_LE,
@@ -516,11 +530,12 @@ class Holder:
 # ------------------------------------------------------------ measurements
 
 def serving(server):
-    """Process ids serving associations: all descendants of the server."""
+    """Process ids serving associations: all descendants of the server
+    but spare workers."""
     out = []
     for pid in descendants(server.pid):
         try:
-            if proc_stat(pid)[1] != "Z":
+            if proc_stat(pid)[1] != "Z" and not spare(pid):
                 out.append(pid)
         except (OSError, ValueError, IndexError):
             continue
@@ -861,6 +876,8 @@ def main():
                     help="at most this many seconds of waiting for it")
     ap.add_argument("--only", help="comma-separated tests to run (echo, "
                     "store, memory, held, limits)")
+    ap.add_argument("--spare-workers", type=int, default=0, metavar="N",
+                    help="dulserverd's server.spare_workers (default 0)")
     ap.add_argument("--table", metavar="FILE", help="print the table of "
                     "the raw figures in FILE and exit")
     args = ap.parse_args()
@@ -914,7 +931,7 @@ def main():
 
         conf = os.path.join(work, "dulserverd.conf")
         dul_config(conf, bdir, work, dirs["dul-tmpfs"], dirs["dul-disk"],
-                   1100)
+                   1100, args.spare_workers)
         servers["dul"] = Server("dulserverd", [tools["dulserverd"], "-f",
                                                conf], PORT_DUL, work,
                                 logfile=os.path.join(work, "dul.out"))
