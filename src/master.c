@@ -281,7 +281,7 @@ static void	master_spare_fork(struct master *);
 static __dead void master_spare(struct master *, int, const sigset_t *);
 static int	master_handoff(struct master *, int, const struct master_addr *,
 		    const char *);
-static void	master_spares_fill(struct master *);
+static int	master_spares_fill(struct master *);
 static void	master_spares_retire(struct master *);
 static int	master_spare_reaped(struct master *, pid_t, int);
 static void	master_reap(struct master *);
@@ -1184,13 +1184,15 @@ master_handoff(struct master *m, int fd, const struct master_addr *a,
 }
 
 /*
- * Fork spares up to server.spare_workers, unless a drain, the crash
- * throttle or a fork failure's pause holds.  Not within
+ * Fork one spare if there are fewer than server.spare_workers, unless a
+ * drain, the crash throttle or a fork failure's pause holds; return
+ * whether another is due at once (the loop polls the listeners between
+ * two, so that a connection waits for one fork at most).  Not within
  * MASTER_SPARE_DELAY ms of a handoff: the fork and the new spare's
  * set-up would take the CPU the worker just handed a connection needs on
  * its way to the A-ASSOCIATE-AC.
  */
-static void
+static int
 master_spares_fill(struct master *m)
 {
 	uint64_t	 now = io_now();
@@ -1198,14 +1200,13 @@ master_spares_fill(struct master *m)
 
 	if (m->draining || now < m->throttle_until ||
 	    now < m->backoff_until || now < m->spare_after)
-		return;
-	n = master_spares_idle(m);
-	if (n >= m->conf.server.spare_workers)
-		return;
-	for (; n < m->conf.server.spare_workers && now >= m->backoff_until;
-	    n++)
-		master_spare_fork(m);
+		return (0);
+	if ((n = master_spares_idle(m)) >= m->conf.server.spare_workers)
+		return (0);
+	master_spare_fork(m);
 	master_title(m);
+	return (n + 1 < m->conf.server.spare_workers &&
+	    io_now() >= m->backoff_until);
 }
 
 /* Close every spare's socketpair: each sees end of file and exits. */
@@ -1508,13 +1509,13 @@ master_loop(struct master *m)
 	char		 buf[64];
 	uint64_t	 now, deadline;
 	size_t		 i, n;
-	int		 listening;
+	int		 listening, more;
 
 	while (!m->draining || m->nkids > 0 || m->nspares > 0) {
 		/* After the last turn's handoffs, off their way to the AC. */
-		master_spares_fill(m);
+		more = master_spares_fill(m);
 		now = io_now();
-		deadline = IO_NO_DEADLINE;
+		deadline = more ? now : IO_NO_DEADLINE;
 		listening = !m->draining && now >= m->backoff_until &&
 		    now >= m->throttle_until &&
 		    !(m->conf.server.on_limit == CONF_ON_LIMIT_DEFER &&
