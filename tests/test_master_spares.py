@@ -153,18 +153,17 @@ def test_sequential_and_concurrent(t):
     each worker is a former spare."""
     port = free_port()
     d = t.start("many", spare_conf(t, port, "\n  max_associations = 32;"))
-    seen = set(wait_spares(d))
     used = set()
     for i in range(50):
+        idle = set(wait_spares(d))
         p, ty, _ = associate(port, calling="SEQ%02d" % i)
         check(ty == dulpeer.A_ASSOCIATE_AC, "SEQ%02d: type %d" % (i, ty))
-        w = workers(d)
+        new = set(workers(d)) - used
+        check(len(new) == 1 and new <= idle, "SEQ%02d: worker %r, spares "
+              "idle before %r" % (i, sorted(new), sorted(idle)))
+        used |= new
         check(echo_on(p) == 0, "SEQ%02d: echo" % i)
-        used.update(w)
         release(p)
-        seen.update(spares(d))
-    check(used and used <= seen, "workers %r not all former spares" %
-          sorted(used - seen))
     out = []
     th = [threading.Thread(target=run_assoc, args=(port, "CON%02d" % i, out))
           for i in range(20)]
