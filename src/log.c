@@ -184,6 +184,34 @@ vlog(int pri, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+/* Write one line at a priority, from variable arguments. */
+static void
+log_pri(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Write one line at a priority with strerror(errno) appended, if the
+ * verbosity is at least least.
+ */
+static void
+vlog_errno(int pri, int least, const char *fmt, va_list ap)
+{
+	char	 buf[1024];
+	int	 saved = errno;
+
+	if (log_verbose < least)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_pri(pri, "%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
 /*
  * Log a failure of the server itself, its system or its handler (level
  * error), with strerror(errno) appended.
@@ -191,16 +219,11 @@ vlog(int pri, const char *fmt, va_list ap)
 void
 log_error(const char *fmt, ...)
 {
-	char	 buf[1024];
 	va_list	 ap;
-	int	 saved = errno;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_errno(LOG_ERR, -2, fmt, ap);
 	va_end(ap);
-	errno = saved;
-	log_errorx("%s: %s", buf, strerror(saved));
-	errno = saved;
 }
 
 /* Log a failure of the server itself, its system or its handler. */
@@ -220,16 +243,11 @@ log_errorx(const char *fmt, ...)
 void
 log_warn(const char *fmt, ...)
 {
-	char	 buf[1024];
 	va_list	 ap;
-	int	 saved = errno;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_errno(LOG_WARNING, -1, fmt, ap);
 	va_end(ap);
-	errno = saved;
-	log_warnx("%s: %s", buf, strerror(saved));
-	errno = saved;
 }
 
 /*
