@@ -276,6 +276,10 @@ static void	master_fork(struct master *, int, const struct master_addr *,
 static __dead void master_child(struct master *, int, int, const char *,
 		    const sigset_t *);
 static void	master_close_spares(struct master *);
+static int	master_child_begin(struct master *, const char *);
+static void	master_child_drop(struct master *);
+static void	master_child_params(struct master *, struct worker_params *,
+		    struct handler *, int);
 static int	master_spares_idle(const struct master *);
 static void	master_spare_fork(struct master *);
 static __dead void master_spare(struct master *, int, const sigset_t *);
@@ -897,6 +901,29 @@ master_child(struct master *m, int fd, int reject, const char *peer,
 	struct handler		 h;
 	int			 sigfd;
 
+	sigfd = master_child_begin(m, "worker");
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	serve_oom_adjust(SERVE_WORKER_OOM_ADJ);
+	master_child_drop(m);
+	proctitle_role(reject ? "reject" : "worker");
+	proctitle_set("%s %s", reject ? "reject" : "worker", peer);
+	master_child_params(m, &p, &h, sigfd);
+	if (reject) {
+		p.over_limit = 1;
+		p.to.artim = MIN(p.to.artim, SERVE_REJECT_ARTIM);
+	}
+	_exit(worker_run(&p, fd));
+}
+
+/*
+ * The start of every child of the master: close what is the master's and
+ * open the worker's signal pipe, whose read end is returned.
+ */
+static int
+master_child_begin(struct master *m, const char *what)
+{
+	int	 sigfd;
+
 	listen_close(&m->ls);
 	close(m->sigp[0]);
 	close(m->sigp[1]);
@@ -905,26 +932,31 @@ master_child(struct master *m, int fd, int reject, const char *peer,
 	master_close_spares(m);
 	log_procinit("worker");
 	if ((sigfd = serve_signals(0)) == -1) {
-		log_error("worker signal pipe");
+		log_error("%s signal pipe", what);
 		_exit(WORKER_EXIT_INTERNAL);
 	}
-	sigprocmask(SIG_SETMASK, mask, NULL);
-	serve_oom_adjust(SERVE_WORKER_OOM_ADJ);
+	return (sigfd);
+}
+
+/* In a child: drop privileges, or end. */
+static void
+master_child_drop(struct master *m)
+{
 	if (privsep_drop(&m->ids) == -1) {
 		log_error("cannot drop privileges to user %s", m->ids.user);
 		_exit(WORKER_EXIT_INTERNAL);
 	}
-	proctitle_role(reject ? "reject" : "worker");
-	proctitle_set("%s %s", reject ? "reject" : "worker", peer);
-	serve_params(&p, &m->conf, &h);
-	h.sb = m->sb;
-	p.sb = m->sb;
-	p.sigfd = sigfd;
-	if (reject) {
-		p.over_limit = 1;
-		p.to.artim = MIN(p.to.artim, SERVE_REJECT_ARTIM);
-	}
-	_exit(worker_run(&p, fd));
+}
+
+/* In a child: the worker's parameters from the configuration. */
+static void
+master_child_params(struct master *m, struct worker_params *p,
+    struct handler *h, int sigfd)
+{
+	serve_params(p, &m->conf, h);
+	h->sb = m->sb;
+	p->sb = m->sb;
+	p->sigfd = sigfd;
 }
 
 /* In a child: close the master's ends of the spares' socketpairs. */
@@ -1028,28 +1060,12 @@ master_spare(struct master *m, int fd, const sigset_t *mask)
 	ssize_t			 n;
 	int			 sigfd, conn = -1;
 
-	listen_close(&m->ls);
-	close(m->sigp[0]);
-	close(m->sigp[1]);
-	if (m->pfh != NULL)
-		close(pidfile_fileno(m->pfh));
-	master_close_spares(m);
-	log_procinit("worker");
-	if ((sigfd = serve_signals(0)) == -1) {
-		log_error("spare worker signal pipe");
-		_exit(WORKER_EXIT_INTERNAL);
-	}
+	sigfd = master_child_begin(m, "spare worker");
 	serve_spare_signals(1);
 	serve_oom_adjust(SERVE_WORKER_OOM_ADJ);
-	serve_params(&p, &m->conf, &h);
-	h.sb = m->sb;
-	p.sb = m->sb;
-	p.sigfd = sigfd;
+	master_child_params(m, &p, &h, sigfd);
 	serve_prefault();
-	if (privsep_drop(&m->ids) == -1) {
-		log_error("cannot drop privileges to user %s", m->ids.user);
-		_exit(WORKER_EXIT_INTERNAL);
-	}
+	master_child_drop(m);
 	proctitle_role("spare");
 	proctitle_set("spare");
 	sigprocmask(SIG_SETMASK, mask, NULL);

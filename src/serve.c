@@ -36,6 +36,7 @@
 static int	 serve_sigpipe = -1;
 
 static void	 serve_sighandler(int);
+static void	 serve_mask_stop(int);
 
 /*
  * Point the logger at logging.target (stderr when forced by -e or -d)
@@ -218,6 +219,18 @@ serve_is_connection(int fd)
 	return (0);
 }
 
+/* Block or unblock (how) SIGTERM and SIGUSR2. */
+static void
+serve_mask_stop(int how)
+{
+	sigset_t	 set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(how, &set, NULL);
+}
+
 /*
  * -i: hold back SIGTERM and SIGUSR2 until serve_signals() catches them,
  * so that a supervisor's signal during start-up still ends with an abort
@@ -226,24 +239,14 @@ serve_is_connection(int fd)
 void
 serve_hold_signals(void)
 {
-	sigset_t	 set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR2);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	serve_mask_stop(SIG_BLOCK);
 }
 
 /* Let SIGTERM and SIGUSR2 through again (held or caught by now). */
 void
 serve_release_signals(void)
 {
-	sigset_t	 set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR2);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	serve_mask_stop(SIG_UNBLOCK);
 }
 
 /* Return whether two descriptors are the same open file. */
