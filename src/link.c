@@ -24,6 +24,7 @@ static int	link_pipe(struct link *);
 static void	link_pipe_close(struct link *);
 static int	link_unsplice(struct link *);
 static int	link_read_pipe(struct link *);
+static int	link_pipe_read(struct link *, size_t);
 
 /* Take over a connected, non-blocking socket. */
 void
@@ -220,18 +221,9 @@ link_pipe_close(struct link *l)
 static int
 link_unsplice(struct link *l)
 {
-	size_t	 off = 0;
-	ssize_t	 n;
-
-	while (off < l->pipe_len) {
-		n = read(l->sp[0], l->body + off, l->pipe_len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (LINK_ERR);
-		off += (size_t)n;
-	}
-	memcpy(l->body + off, l->pdvh, l->pdvh_got);
+	if (link_pipe_read(l, l->pipe_len) == -1)
+		return (LINK_ERR);
+	memcpy(l->body + l->pipe_len, l->pdvh, l->pdvh_got);
 	l->in_pipe = 0;
 	l->pipe_len = l->hdrs_len = l->pdvh_got = 0;
 	l->frag_left = 0;
@@ -351,10 +343,25 @@ link_pipe_splice(struct link *l, int fd)
 ssize_t
 link_pipe_copy(struct link *l, const uint8_t **p)
 {
-	size_t	 off = 0, len = l->pipe_len;
-	ssize_t	 n;
+	size_t	 len = l->pipe_len;
 
 	*p = l->body;
+	if (link_pipe_read(l, len) == -1)
+		return (-1);
+	l->pipe_len = 0;
+	return ((ssize_t)len);
+}
+
+/*
+ * Read exactly len bytes from the link's pipe to the start of body (they
+ * are all there).  Returns 0, or -1.
+ */
+static int
+link_pipe_read(struct link *l, size_t len)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+
 	while (off < len) {
 		n = read(l->sp[0], l->body + off, len - off);
 		if (n == -1 && errno == EINTR)
@@ -363,8 +370,7 @@ link_pipe_copy(struct link *l, const uint8_t **p)
 			return (-1);
 		off += (size_t)n;
 	}
-	l->pipe_len = 0;
-	return ((ssize_t)len);
+	return (0);
 }
 
 /*
