@@ -31,6 +31,10 @@ static char	 log_tag[LOG_TAG_MAX];
 static void	log_write(int, const char *);
 static void	log_err(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
+static void	log_pri(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	vlog_errno(int, int, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
 
 /* Start logging: to stderr in the foreground, else to syslog. */
 void
