@@ -405,12 +405,18 @@ def test_b104_handler_backpressure(env):
               pushed, pushed - before, bound - before))
     t = c.expect(ABORT_20, timeout=STALL_HANDLER + LATE + 2,
                  what="A-ABORT (2, 0) on the handler's stall")
-    check(STALL_HANDLER - 1 <= t - last <= STALL_HANDLER + 2 * LATE,
+    # The deadline counts from the handler's last progress, which the
+    # peer cannot see: its last send is the nearest it has.  Runs where
+    # the worker still moved bytes into fd 3 up to one deadline after the
+    # peer was held were seen (1 in 6 on an optimised build); the log
+    # line below checks the deadline itself, 3000 ms without progress.
+    check(STALL_HANDLER - 1 <= t - last <= 2 * STALL_HANDLER + 2 * LATE,
           "aborted %.2f s after the peer was held, the handler deadline "
           "is %g s (idle %g s)" % (t - last, STALL_HANDLER, STALL_IDLE))
     res = c.finish()
     harness.outcome(res, r"aborted\(2,0:[^)]*\)")
-    check("handler read nothing" in res.log, res.log)
+    check("handler read nothing" in res.log and
+          "for %d ms" % (STALL_HANDLER * 1000) in res.log, res.log)
     check(peak - base < 16384, "worker RSS grew from %d to %d KiB" %
           (base, peak))
     env.note("b104: %d MiB pushed of %d MiB, %d KiB after the handler "
