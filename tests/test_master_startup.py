@@ -411,9 +411,12 @@ def test_b128_started_as_root(t):
     check(not sampler.bad, "processes as root: %r" % sampler.bad[:3])
     for pid, (kind, ids) in sampler.seen.items():
         check_unprivileged(kind, pid, ids, uid, gid)
-    # A reject worker lives for milliseconds: the sampler may miss it;
-    # the one inspected above was checked on its own.
-    check(kinds.get("worker", 0) >= 2 and kinds.get("handler", 0) >= 2,
+    # The silent peer's worker and its handler live through the whole
+    # case, so the sampler must have seen them.  The others may live for
+    # only milliseconds (the reject worker, the store association), which
+    # a loaded machine can fall between two samples; each was inspected
+    # above on its own.
+    check(kinds.get("worker", 0) >= 1 and kinds.get("handler", 0) >= 1,
           "sampled too little: %r" % kinds)
     f = os.path.join(store, uid_s + ".dcm")
     s = os.stat(f)
