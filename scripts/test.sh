@@ -42,10 +42,13 @@ step() { printf '\n=== %s\n' "$*"; }
 
 fail_logs() {
 	find "$1" -name '*.log' -path '*tests*' ! -name 'config.log' \
+	    ! -name 'test-suite.log' \
 	    -newer "$1/Makefile" -exec grep -l -E '^(FAIL|ERROR)' {} + \
 	    2>/dev/null | while read -r f; do
 		printf '\n--- %s\n' "$f"
 		tail -n 60 "$f"
+		printf '\n--- %s, its failures\n' "$f"
+		grep -E '^(FAIL|ERROR)' "$f" | head -n 20
 	done
 }
 
@@ -79,8 +82,12 @@ step "distcheck"
 rm -rf build/dist
 mkdir -p build/dist
 (cd build/dist && ../../configure >config.out 2>&1)
-make -C build/dist -j"$jobs" distcheck >build/dist/distcheck.out 2>&1 ||
-    { tail -n 80 build/dist/distcheck.out; exit 1; }
+if ! make -C build/dist -j"$jobs" distcheck >build/dist/distcheck.out 2>&1
+then
+	tail -n 40 build/dist/distcheck.out
+	fail_logs build/dist
+	exit 1
+fi
 tail -n 4 build/dist/distcheck.out
 
 step "all tests passed"
