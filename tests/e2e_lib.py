@@ -13,6 +13,10 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "pylib"))
+import dulpeer  # noqa: E402
+
 SKIP = 77
 
 
@@ -54,13 +58,7 @@ def built(*parts):
     return path
 
 
-def free_port():
-    """A loopback port nobody listens on right now."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+free_port = dulpeer.free_port
 
 
 def wait_listening(port, proc, seconds=10.0):

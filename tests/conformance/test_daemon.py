@@ -517,7 +517,7 @@ def test_inetd_under_socat_without_nofork(env):
     socat = harness_which("socat")
     if socat is None:
         return
-    port = free_port()
+    port = dulpeer.free_port()
     log_path = os.path.join(env.workdir, "socat-fork.log")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -564,16 +564,6 @@ def harness_which(tool):
         if os.access(f, os.X_OK):
             return f
     return None
-
-
-def free_port():
-    """A loopback port nobody listens on right now."""
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 

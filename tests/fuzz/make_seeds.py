@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
 
 import dcmgen  # noqa: E402
+import dulpeer  # noqa: E402
 
 CALLED = "ANY-SCP"
 
@@ -60,12 +61,7 @@ def worker_seed(flags, params, stream_pdus, delay=0):
     return bytes([flags, params]) + body
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+free_port = dulpeer.free_port
 
 
 def relay(listener, upstream_port, sink, done):

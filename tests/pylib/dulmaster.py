@@ -47,14 +47,7 @@ def wait_for(pred, timeout, step=0.05):
         time.sleep(step)
 
 
-def free_port():
-    """A loopback TCP port that nothing listens on right now."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+free_port = dulpeer.free_port
 
 
 def proc_children(pid):

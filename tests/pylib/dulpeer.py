@@ -5,6 +5,7 @@ wait, so tests can drive an acceptor into any state and assert what it
 answers.  Nothing here is clever: it is the PS3.8 layouts written out.
 """
 
+import random
 import socket
 import struct
 import time
@@ -20,6 +21,46 @@ P_DATA_TF, A_RELEASE_RQ, A_RELEASE_RP, A_ABORT = 4, 5, 6, 7
 
 RELRQ = bytes.fromhex("05000000000400000000")
 RELRP = bytes.fromhex("06000000000400000000")
+
+
+def _ephemeral_range():
+    """The kernel's range of local ports for outgoing connections."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+        return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_port():
+    """A loopback TCP port that nothing holds right now, outside the
+    kernel's ephemeral range.
+
+    A port from that range may become the local end of another test's
+    outgoing connection between this call and the server's bind, and the
+    suite runs tests side by side, some of them opening tens of thousands
+    of connections: the server's bind would then fail.
+    """
+    lo, hi = _ephemeral_range()
+    if lo - 10000 >= 4096:
+        first, last = 10000, lo - 1
+    elif hi < 65535 - 4096:
+        first, last = hi + 1, 65535
+    else:
+        first, last = 1024, 65535       # no room outside: take any
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randint(first, last)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise OSError("no free loopback port in %d..%d" % (first, last))
 
 
 def abort(source=0, reason=0):

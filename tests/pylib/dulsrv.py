@@ -17,11 +17,12 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+import dulpeer
 
 SKIP = 77
 
@@ -44,14 +45,7 @@ def check(cond, what):
         raise Failure(what)
 
 
-def free_port():
-    """A loopback TCP port nobody listens on right now."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+free_port = dulpeer.free_port
 
 
 def listening(port):
