@@ -9,6 +9,8 @@
 
 #include "compat.h"
 
+#include <sys/ioctl.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -35,6 +37,7 @@ static void	h_pdata_ind(void *, struct worker *, const uint8_t *, size_t);
 static void	h_pdata_pipe(void *, struct worker *);
 static size_t	h_splice_some(struct handler *, struct link *);
 static int	h_write_again(struct handler *, ssize_t, int);
+static void	h_progress(struct handler *, int);
 static void	h_release_ind(void *, struct worker *);
 static void	h_release_cnf(void *, struct worker *, int);
 static void	h_abort_ind(void *, struct worker *, uint8_t, uint8_t);
@@ -246,8 +249,10 @@ h_write_some(struct handler *h, const uint8_t *p, size_t len, int pdata)
 
 	for (tries = 0; tries < 4 && done < len; tries++) {
 		n = fault_write(h->to_h, p + done, len - done);
-		if (n > 0)
+		if (n > 0) {
 			done += (size_t)n;
+			h->to_h_bytes += (uint64_t)n;
+		}
 		if (done == len)
 			break;
 		if (!h_write_again(h, n, pdata))
@@ -274,6 +279,31 @@ h_write_again(struct handler *h, ssize_t n, int grow)
 		return (0);
 	h->pipe_grown = 1;
 	return (fcntl(h->to_h, F_SETPIPE_SZ, HANDLER_PIPE_MAX) != -1);
+}
+
+/*
+ * The stall clock of the bytes queued for the handler: it starts when the
+ * queue does, and starts again whenever the handler has read something,
+ * which is all we ever wrote to fd 3 less what the pipe still holds.  A
+ * write that succeeds proves nothing: a few bytes still fit in the last
+ * page of a full pipe, however long the handler has not read.
+ */
+static void
+h_progress(struct handler *h, int start)
+{
+	uint64_t	 taken;
+	int		 unread;
+
+	if (ioctl(h->to_h, FIONREAD, &unread) == -1 || unread < 0 ||
+	    (uint64_t)unread > h->to_h_bytes) {
+		if (start)
+			h->stall_since = io_now();
+		return;
+	}
+	taken = h->to_h_bytes - (uint64_t)unread;
+	if (start || taken != h->stall_taken)
+		h->stall_since = io_now();
+	h->stall_taken = taken;
 }
 
 /*
@@ -336,7 +366,7 @@ h_queue_bytes(struct handler *h, const uint8_t *p, size_t need)
 		}
 	}
 	if (h->oq_len == h->oq_off)
-		h->oq_stall = 0;
+		h_progress(h, 1);
 	memcpy(h->oq + h->oq_len, p, need);
 	h->oq_len += need;
 	return (0);
@@ -471,8 +501,10 @@ h_splice_some(struct handler *h, struct link *l)
 
 	for (tries = 0; tries < 4 && l->pipe_len > 0; tries++) {
 		n = link_pipe_splice(l, h->to_h);
-		if (n > 0)
+		if (n > 0) {
 			done += (size_t)n;
+			h->to_h_bytes += (uint64_t)n;
+		}
 		if (l->pipe_len == 0)
 			break;
 		if (!h_write_again(h, n, 1))
@@ -707,8 +739,10 @@ h_flush(struct handler *h, struct worker *w)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				h_progress(h, 0);
 				break;
+			}
 			handler_failed(h, w, 0, "write to handler: %s",
 			    strerror(errno));
 			h->oq_off = h->oq_len = 0;
@@ -717,7 +751,7 @@ h_flush(struct handler *h, struct worker *w)
 			return;
 		}
 		h->oq_off += (size_t)n;
-		h->oq_stall = 0;
+		h->to_h_bytes += (uint64_t)n;
 	}
 	if (h->oq_len == h->oq_off) {
 		h->oq_off = h->oq_len = 0;
@@ -725,8 +759,7 @@ h_flush(struct handler *h, struct worker *w)
 			close(h->to_h);
 			h->to_h = -1;
 		}
-	} else if (h->oq_stall == 0)
-		h->oq_stall = io_now() + h->ae->timeouts.handler;
+	}
 }
 
 /*
@@ -741,13 +774,16 @@ h_check_deadlines(struct handler *h, struct worker *w)
 
 	if (h->failed || h->closing)
 		return;
+	if (h->oq_len > h->oq_off &&
+	    now >= h->stall_since + h->ae->timeouts.handler)
+		h_progress(h, 0);	/* the last look: has it read? */
 	if (!h->hello_ok && h->hello_deadline != 0 &&
 	    now >= h->hello_deadline)
 		handler_failed(h, w, HIPC_ECODE_TIMEOUT,
 		    "no HELLO_REPLY within %u ms",
 		    (unsigned int)h->ae->timeouts.handler);
-	else if (h->oq_len > h->oq_off && h->oq_stall != 0 &&
-	    now >= h->oq_stall)
+	else if (h->oq_len > h->oq_off &&
+	    now >= h->stall_since + h->ae->timeouts.handler)
 		handler_failed(h, w, HIPC_ECODE_TIMEOUT,
 		    "handler read nothing of %zu queued bytes for %u ms",
 		    h->oq_len - h->oq_off,
@@ -784,10 +820,8 @@ h_deadline(void *ctx, struct worker *w)
 	(void)w;
 	if (h->failed || h->closing)
 		return (0);
-	if (h->oq_len > h->oq_off && h->oq_stall == 0)
-		h->oq_stall = io_now() + h->ae->timeouts.handler;
 	if (h->oq_len > h->oq_off)
-		d = h->oq_stall;
+		d = h->stall_since + h->ae->timeouts.handler;
 	if (!h->hello_ok)
 		d = io_min_deadline(d, h->hello_deadline);
 	return (d);

@@ -45,7 +45,9 @@ struct handler {
 
 	uint8_t			*oq;		/* frames for the handler */
 	size_t			 oq_len, oq_off, oq_cap;
-	uint64_t		 oq_stall;	/* no progress deadline */
+	uint64_t		 to_h_bytes;	/* ever written to fd 3 */
+	uint64_t		 stall_since;	/* queued, handler not read */
+	uint64_t		 stall_taken;	/* what it had read by then */
 	size_t			 oq_max;	/* busy above this */
 	int			 pipe_grown;	/* fd 3 enlarged once */
 	int			 write_errno;	/* a failed write to fd 3 */
