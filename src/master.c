@@ -247,6 +247,8 @@ static int			 master_sigfd = -1;
 static void	master_sighandler(int);
 static int	master_signals(struct master *);
 static int	master_pollfds(struct master *);
+static void	master_per_source(const struct conf_server *, char *,
+		    size_t);
 static void	master_title(struct master *);
 static void	master_addr(const struct sockaddr_storage *,
 		    struct master_addr *, char *, size_t);
@@ -362,6 +364,21 @@ master_pollfds(struct master *m)
 	m->pfd = p;
 	m->npfd = m->ls.n + 1;
 	return (0);
+}
+
+/* The per-source limit as the start line states it. */
+static void
+master_per_source(const struct conf_server *s, char *buf, size_t len)
+{
+	if (s->max_associations_per_ip == 0)
+		snprintf(buf, len, "no limit per address");
+	else if (s->per_ip_prefix4 == 32 && s->per_ip_prefix6 == 128)
+		snprintf(buf, len, "%d per address",
+		    s->max_associations_per_ip);
+	else
+		snprintf(buf, len, "%d per source (IPv4 /%d, IPv6 /%d)",
+		    s->max_associations_per_ip, s->per_ip_prefix4,
+		    s->per_ip_prefix6);
 }
 
 /* Show the master's state in ps(1). */
@@ -1712,6 +1729,7 @@ int
 master_main(const struct master_opts *opts, struct dul_conf *conf)
 {
 	struct master	*m;
+	char		 per[80];
 	size_t		 i;
 	int		 code;
 
@@ -1730,11 +1748,10 @@ master_main(const struct master_opts *opts, struct dul_conf *conf)
 	for (i = 0; i < m->ls.n; i++)
 		log_info("listening on %s%s", m->ls.l[i].name,
 		    m->ls.systemd ? " (from systemd)" : "");
-	log_info("%s %s started: up to %d associations, %d per address, "
-	    "%d reject slots", PACKAGE_NAME, PACKAGE_VERSION,
-	    m->conf.server.max_associations,
-	    m->conf.server.max_associations_per_ip,
-	    m->conf.server.reject_slots);
+	master_per_source(&m->conf.server, per, sizeof(per));
+	log_info("%s %s started: up to %d associations, %s, %d reject slots",
+	    PACKAGE_NAME, PACKAGE_VERSION, m->conf.server.max_associations,
+	    per, m->conf.server.reject_slots);
 	sdnotify_send(&m->sn, "READY=1\nMAINPID=%ld\nSTATUS=listening on "
 	    "%zu socket%s", (long)getpid(), m->ls.n, m->ls.n == 1 ? "" : "s");
 	master_title(m);
