@@ -570,17 +570,19 @@ def test_b103_rlimit_as(env):
     for limit_mib in (24, 32, 48, 64):
         d = env.as_daemons[limit_mib]
         for size in (16 << 20, 1 << 20):
-            c = connect(d)
+            # Built before connecting: ARTIM runs from the connection.
             rq = dulpeer.assoc_rq(called="ECHO", calling="RESSCU",
                                   max_len=MAX_PDU)
             pad = size - (len(rq) - 6)
-            body = rq[6:]
+            parts = [rq[6:]]
             while pad > 0:
                 n = min(pad - 4, 65535)
                 if 0 < pad - (n + 4) < 4:
                     n -= 8
-                body += item(0x7F, bytes(n))
+                parts.append(item(0x7F, bytes(n)))
                 pad -= n + 4
+            body = b"".join(parts)
+            c = connect(d)
             got = []
             try:
                 c.send(struct.pack(">BBI", 1, 0, len(body)) + body)
