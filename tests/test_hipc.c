@@ -1500,6 +1500,10 @@ test_hipc_assoc_rsp_check_refuses_unproposed(void **state)
 	a[0].ts = V("1.2.840.10008.1.2.2");
 	assert_int_equal(hipc_assoc_rsp_check(&ind, &rsp),
 	    HIPC_ERR_UNPROPOSED);
+	/* An acceptance naming no transfer syntax at all. */
+	a[0].ts = V("");
+	assert_int_equal(hipc_assoc_rsp_check(&ind, &rsp),
+	    HIPC_ERR_UNPROPOSED);
 	/* Context 3 proposed only its first syntax. */
 	a[0].id = 3;
 	a[0].ts = V("1.2.840.10008.1.2");
