@@ -339,8 +339,9 @@ op_send_ac(void *ctx, const void *rsp)
 	n = pdu_encode_assoc_ac(buf, cap, ac);
 	munmap(ac, sizeof(*ac));
 send:
+	/* No longer starting: before the peer can see the AC and ask. */
+	scoreboard_established(w->par->sb);
 	worker_send(w, buf, n);
-	scoreboard_established(w->par->sb);	/* no longer starting */
 	if (w->to.idle != 0)
 		w->idle_deadline = io_now() + w->to.idle;
 	worker_set_tag(w);
