@@ -445,8 +445,6 @@ worker_pdu(struct worker *w)
 		a.abort_reason = pdu_err_abort_reason(r);
 		worker_fail(w, "invalid %s: %s", pdu_type_name(l->h.type),
 		    pdu_strerror(r));
-		log_warnx("invalid %s from peer: %s",
-		    pdu_type_name(l->h.type), pdu_strerror(r));
 		w->exit_code = WORKER_EXIT_PROTOCOL;
 		worker_step(w, EVT19_INVALID_PDU, &a);
 		return;
@@ -479,8 +477,6 @@ worker_pdu(struct worker *w)
 			w->msg_open = !(pdv.mch & PDU_MCH_LAST);
 			if (worker_pctx_accepted(w, pdv.pcid))
 				continue;
-			log_warnx("P-DATA on presentation context %u, which "
-			    "was not accepted", pdv.pcid);
 			worker_fail(w, "P-DATA on unaccepted context %u",
 			    pdv.pcid);
 			w->exit_code = WORKER_EXIT_PROTOCOL;
@@ -493,9 +489,8 @@ worker_pdu(struct worker *w)
 		ev = EVT12_RELEASE_RQ_PDU;
 		if (w->fsm.state == STA6_ESTABLISHED && w->msg_open) {
 			/* Battery case 64: nothing of it is acknowledged. */
-			log_warnx("release with an incomplete message: the "
-			    "last PDV was not a last fragment");
-			worker_fail(w, "release with an incomplete message");
+			worker_fail(w, "release with an incomplete message "
+			    "(its last PDV was not a last fragment)");
 		}
 		break;
 	case PDU_RELEASE_RP:
@@ -879,20 +874,30 @@ worker_run(const struct worker_params *par, int fd)
 }
 
 /*
- * Log the one line that says how the association ended (decision 12),
- * unless logging.association_summary is off.  A connection that ended
- * before a byte came (a port scan, a load balancer's probe) is logged at
- * debug level unless logging.log_idle_connects is on.
+ * Log the one line that says how the association ended (decision 12):
+ * at warning level when the peer or the service user broke the protocol
+ * (the line's detail says how: bad input costs the operator this line
+ * only), else at info.  A connection that ended before a byte came (a
+ * port scan, a load balancer's probe) is logged at debug level unless
+ * logging.log_idle_connects is on.  With logging.association_summary
+ * off, only a broken protocol is logged, by its detail alone.
  */
 static void
 worker_summary(struct worker *w)
 {
 	char	 calling[PDU_AE_LEN * 4 + 1], called[PDU_AE_LEN * 4 + 1];
 	char	 outcome[256], line[LOG_LINE_MAX];
+	int	 broken;
 
-	log_settag(NULL);
-	if (w->par->no_summary)
+	broken = w->exit_code == WORKER_EXIT_PROTOCOL && w->detail[0] != '\0';
+	if (w->par->no_summary) {
+		/* Still tagged with the association. */
+		if (broken)
+			log_warnx("%s", w->detail);
+		log_settag(NULL);
 		return;
+	}
+	log_settag(NULL);
 	log_vis(calling, sizeof(calling), w->neg.calling,
 	    strlen(w->neg.calling));
 	log_vis(called, sizeof(called), w->neg.called, strlen(w->neg.called));
@@ -909,7 +914,9 @@ worker_summary(struct worker *w)
 	    (unsigned long long)(io_now() - w->started), w->su_status,
 	    w->detail[0] != '\0' ? " detail=\"" : "", w->detail,
 	    w->detail[0] != '\0' ? "\"" : "");
-	if (w->link.bytes_in == 0 && !w->par->log_idle)
+	if (broken)
+		log_warnx("%s", line);
+	else if (w->link.bytes_in == 0 && !w->par->log_idle)
 		log_debug("%s", line);
 	else
 		log_info("%s", line);
@@ -1040,9 +1047,6 @@ worker_badhdr(struct worker *w)
 	if (w->link.err == PDU_ERR_PDATA_TOO_LONG ||
 	    w->link.err == PDU_ERR_ASSOC_TOO_LONG)
 		snprintf(lim, sizeof(lim), " %u", (unsigned int)cap);
-	log_warnx("bad PDU header: type 0x%02x, length %u: %s%s%s", h[0],
-	    (unsigned int)w->link.h.len, pdu_strerror(w->link.err), lim,
-	    hint);
 	worker_fail(w, "bad PDU header type 0x%02x length %u: %s%s%s", h[0],
 	    (unsigned int)w->link.h.len, pdu_strerror(w->link.err), lim,
 	    hint);

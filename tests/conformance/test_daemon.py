@@ -286,7 +286,19 @@ def test_logging_level_error(env):
     check(not SUMMARY_LINE.search(log), "info at level error:\n" + log)
 
 
+HTTP_GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def bad_input_log(dm):
+    """An HTTP request: A-ABORT (0, 0); the worker's status and log."""
+    c = dm.connect()
+    c.send(HTTP_GET)
+    c.expect(abort(0, 0), what="A-ABORT (0, 0)")
+    return wait_worker(c)
+
+
 def test_logging_association_summary_off(env):
+    # No summary line; bad input is still told, in one line of its own.
     conf = env.conf(logging="association_summary = false;")
     with Extra(env, "nosummary", conf) as dm:
         c = dm.connect()
@@ -296,8 +308,36 @@ def test_logging_association_summary_off(env):
         c.send(RELRQ)
         c.expect(RELRP)
         code, log = wait_worker(c)
-    check(code == 0, "exit status %d" % code)
-    check(not SUMMARY_LINE.search(log), "summary line logged:\n" + log)
+        check(code == 0, "exit status %d" % code)
+        check(not SUMMARY_LINE.search(log), "summary line logged:\n" + log)
+        code, log = bad_input_log(dm)
+    lines = log.strip().splitlines()
+    check(code == 2, "exit status %d" % code)
+    check(len(lines) == 1 and "bad PDU header" in lines[0] and
+          "HTTP?" in lines[0] and not SUMMARY_LINE.search(lines[0]),
+          "want one line saying what was wrong:\n" + log)
+
+
+def test_logging_level_warning(env):
+    # At level warning a good association logs nothing, and bad input
+    # its summary, which says what was wrong, as its only line.
+    conf = env.conf(level="warning")
+    with Extra(env, "levelwarning", conf) as dm:
+        c = dm.connect()
+        r = echo_rq("ECHO")
+        c.send(r)
+        c.expect(expected_ac(r))
+        c.send(RELRQ)
+        c.expect(RELRP)
+        code, log = wait_worker(c)
+        check(code == 0 and log.strip() == "",
+              "a good association logged at level warning:\n" + log)
+        code, log = bad_input_log(dm)
+    lines = log.strip().splitlines()
+    check(code == 2, "exit status %d" % code)
+    check(len(lines) == 1 and SUMMARY_LINE.search(lines[0]) and
+          'detail="bad PDU header' in lines[0] and "HTTP?" in lines[0],
+          "want the summary, with the error, as the one line:\n" + log)
 
 
 def test_logging_pdu_trace(env):
