@@ -289,6 +289,17 @@ def test_logging_level_error(env):
 HTTP_GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
+def good_assoc_log(dm):
+    """An association with nothing wrong: the worker's status and log."""
+    c = dm.connect()
+    r = echo_rq("ECHO")
+    c.send(r)
+    c.expect(expected_ac(r))
+    c.send(RELRQ)
+    c.expect(RELRP)
+    return wait_worker(c)
+
+
 def bad_input_log(dm):
     """An HTTP request: A-ABORT (0, 0); the worker's status and log."""
     c = dm.connect()
@@ -301,13 +312,7 @@ def test_logging_association_summary_off(env):
     # No summary line; bad input is still told, in one line of its own.
     conf = env.conf(logging="association_summary = false;")
     with Extra(env, "nosummary", conf) as dm:
-        c = dm.connect()
-        r = echo_rq("ECHO")
-        c.send(r)
-        c.expect(expected_ac(r))
-        c.send(RELRQ)
-        c.expect(RELRP)
-        code, log = wait_worker(c)
+        code, log = good_assoc_log(dm)
         check(code == 0, "exit status %d" % code)
         check(not SUMMARY_LINE.search(log), "summary line logged:\n" + log)
         code, log = bad_input_log(dm)
@@ -323,13 +328,7 @@ def test_logging_level_warning(env):
     # its summary, which says what was wrong, as its only line.
     conf = env.conf(level="warning")
     with Extra(env, "levelwarning", conf) as dm:
-        c = dm.connect()
-        r = echo_rq("ECHO")
-        c.send(r)
-        c.expect(expected_ac(r))
-        c.send(RELRQ)
-        c.expect(RELRP)
-        code, log = wait_worker(c)
+        code, log = good_assoc_log(dm)
         check(code == 0 and log.strip() == "",
               "a good association logged at level warning:\n" + log)
         code, log = bad_input_log(dm)
