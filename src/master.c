@@ -176,6 +176,12 @@ struct master_handoff {
 	char		 peer[MASTER_PEER_LEN];
 };
 
+/* A hand-off's control buffer: room for the one descriptor it passes. */
+union master_cbuf {
+	struct cmsghdr	 hdr;
+	char		 buf[CMSG_SPACE(sizeof(int))];
+};
+
 struct master_stats {
 	unsigned long long	 accepted;
 	unsigned long long	 workers;
@@ -285,6 +291,8 @@ static void	master_child_params(struct master *, struct worker_params *,
 static int	master_spares_idle(const struct master *);
 static void	master_spare_fork(struct master *);
 static __dead void master_spare(struct master *, int, const sigset_t *);
+static void	master_handoff_msg(struct msghdr *, struct iovec *,
+		    struct master_handoff *, union master_cbuf *);
 static int	master_handoff(struct master *, int, const struct master_addr *,
 		    const char *);
 static int	master_spares_fill(struct master *);
@@ -1053,6 +1061,21 @@ master_spare_fork(struct master *m)
 	log_debug("spare worker %ld", (long)pid);
 }
 
+/* Point a hand-off message at ho as its data and cbuf as its control. */
+static void
+master_handoff_msg(struct msghdr *msg, struct iovec *iov,
+    struct master_handoff *ho, union master_cbuf *cbuf)
+{
+	memset(msg, 0, sizeof(*msg));
+	memset(cbuf, 0, sizeof(*cbuf));
+	iov->iov_base = ho;
+	iov->iov_len = sizeof(*ho);
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = cbuf->buf;
+	msg->msg_controllen = sizeof(cbuf->buf);
+}
+
 /*
  * A spare worker, right after fork() with every signal blocked: all of a
  * worker's set-up that needs no connection (privileges dropped before
@@ -1070,10 +1093,7 @@ master_spare(struct master *m, int fd, const sigset_t *mask)
 	struct cmsghdr		*cm;
 	struct iovec		 iov;
 	sigset_t		 all;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	}			 cbuf;
+	union master_cbuf	 cbuf;
 	ssize_t			 n;
 	int			 sigfd, conn = -1;
 
@@ -1089,14 +1109,7 @@ master_spare(struct master *m, int fd, const sigset_t *mask)
 	if (write(fd, "", 1) != 1)
 		_exit(WORKER_EXIT_OK);
 	for (;;) {
-		memset(&msg, 0, sizeof(msg));
-		memset(&cbuf, 0, sizeof(cbuf));
-		iov.iov_base = &ho;
-		iov.iov_len = sizeof(ho);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cbuf.buf;
-		msg.msg_controllen = sizeof(cbuf.buf);
+		master_handoff_msg(&msg, &iov, &ho, &cbuf);
 		if ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) == -1 &&
 		    errno == EINTR)
 			continue;
@@ -1145,10 +1158,7 @@ master_handoff(struct master *m, int fd, const struct master_addr *a,
 	struct msghdr		 msg;
 	struct cmsghdr		*cm;
 	struct iovec		 iov;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	}			 cbuf;
+	union master_cbuf	 cbuf;
 	size_t			 i;
 	ssize_t			 n;
 	char			 b;
@@ -1171,14 +1181,7 @@ master_handoff(struct master *m, int fd, const struct master_addr *a,
 		memset(&ho, 0, sizeof(ho));
 		ho.state = scoreboard_start(m->sb);
 		strlcpy(ho.peer, peer, sizeof(ho.peer));
-		memset(&msg, 0, sizeof(msg));
-		memset(&cbuf, 0, sizeof(cbuf));
-		iov.iov_base = &ho;
-		iov.iov_len = sizeof(ho);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cbuf.buf;
-		msg.msg_controllen = sizeof(cbuf.buf);
+		master_handoff_msg(&msg, &iov, &ho, &cbuf);
 		cm = CMSG_FIRSTHDR(&msg);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
