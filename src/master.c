@@ -283,7 +283,6 @@ static void	master_fork(struct master *, int, const struct master_addr *,
 		    const char *, int);
 static __dead void master_child(struct master *, int, int, const char *,
 		    const sigset_t *);
-static void	master_close_spares(struct master *);
 static int	master_child_begin(struct master *, const char *);
 static void	master_child_drop(struct master *);
 static void	master_child_params(struct master *, struct worker_params *,
@@ -954,7 +953,7 @@ master_child_begin(struct master *m, const char *what)
 	close(m->sigp[1]);
 	if (m->pfh != NULL)
 		close(pidfile_fileno(m->pfh));
-	master_close_spares(m);
+	master_spares_retire(m);	/* the master's ends */
 	log_procinit("worker");
 	if ((sigfd = serve_signals(0)) == -1) {
 		log_error("%s signal pipe", what);
@@ -982,17 +981,6 @@ master_child_params(struct master *m, struct worker_params *p,
 	h->sb = m->sb;
 	p->sb = m->sb;
 	p->sigfd = sigfd;
-}
-
-/* In a child: close the master's ends of the spares' socketpairs. */
-static void
-master_close_spares(struct master *m)
-{
-	size_t	 i;
-
-	for (i = 0; i < m->nspares; i++)
-		if (m->spares[i].fd != -1)
-			close(m->spares[i].fd);
 }
 
 /* Count the spares not retired (waiting, or still starting). */
@@ -1245,7 +1233,10 @@ master_spares_fill(struct master *m)
 	    io_now() >= m->backoff_until);
 }
 
-/* Close every spare's socketpair: each sees end of file and exits. */
+/*
+ * Close the master's end of every spare's socketpair: each spare sees end
+ * of file and exits.  A new child calls it too, to close its copies.
+ */
 static void
 master_spares_retire(struct master *m)
 {
