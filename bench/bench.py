@@ -267,19 +267,25 @@ def spare(pid):
         return False
 
 
+def live_descendants(root):
+    """Process ids below root that are neither zombies nor spare
+    workers."""
+    out = []
+    for pid in descendants(root):
+        try:
+            if proc_stat(pid)[1] != "Z" and not spare(pid):
+                out.append(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 def wait_children_gone(root, timeout):
     """Wait until root has no live children (zombies and spare workers
     count as gone)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        live = []
-        for pid in descendants(root):
-            try:
-                if proc_stat(pid)[1] != "Z" and not spare(pid):
-                    live.append(pid)
-            except (OSError, ValueError, IndexError):
-                continue
-        if not live:
+        if not live_descendants(root):
             return True
         time.sleep(0.02)
     return False
@@ -532,14 +538,7 @@ class Holder:
 def serving(server):
     """Process ids serving associations: all descendants of the server
     but spare workers."""
-    out = []
-    for pid in descendants(server.pid):
-        try:
-            if proc_stat(pid)[1] != "Z" and not spare(pid):
-                out.append(pid)
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
+    return live_descendants(server.pid)
 
 
 def echo_rate(tools, server, called, n, conc):
